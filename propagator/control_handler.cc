@@ -1,0 +1,91 @@
+#include "propagator/control_handler.h"
+
+#include "common/control_wire.h"
+#include "common/logging.h"
+
+namespace ferry::propagator {
+namespace {
+
+StatusOr<std::string> StringField(const nlohmann::json& req, const char* key) {
+  auto it = req.find(key);
+  if (it == req.end() || !it->is_string()) {
+    return InvalidArgument(std::string("request needs a string field \"") + key + "\"");
+  }
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+Status ControlHandler::DoMount(const nlohmann::json& req, std::vector<UniqueFd>& fds) {
+  FERRY_ASSIGN_OR_RETURN(std::string name, StringField(req, "name"));
+  FuseMountRequest m;
+  m.name = std::move(name);
+  auto ro = req.find("readOnly");
+  if (ro != req.end() && ro->is_boolean()) m.read_only = ro->get<bool>();
+  auto fs = req.find("fsname");
+  if (fs != req.end() && fs->is_string()) m.fsname = fs->get<std::string>();
+  FERRY_ASSIGN_OR_RETURN(UniqueFd fd, mounts_.Mount(m));
+  fds.push_back(std::move(fd));
+  return Status::Ok();
+}
+
+Status ControlHandler::DoSave(const nlohmann::json& req) {
+  FERRY_ASSIGN_OR_RETURN(std::string name, StringField(req, "name"));
+  FERRY_ASSIGN_OR_RETURN(std::string state, StringField(req, "state"));
+  return mounts_.SaveState(name, state);
+}
+
+Status ControlHandler::DoAdopt(nlohmann::json& reply, std::vector<UniqueFd>& fds) {
+  FERRY_ASSIGN_OR_RETURN(std::vector<KeptMount> kept, mounts_.Adopt());
+  nlohmann::json list = nlohmann::json::array();
+  for (KeptMount& k : kept) {
+    list.push_back({{"name", k.name}, {"readOnly", k.read_only}, {"state", k.state}});
+    fds.push_back(std::move(k.fuse_fd));
+  }
+  reply["mounts"] = std::move(list);
+  return Status::Ok();
+}
+
+Status ControlHandler::Dispatch(const nlohmann::json& req, const std::string& op,
+                                nlohmann::json& reply, std::vector<UniqueFd>& fds) {
+  if (op == "mount") return DoMount(req, fds);
+  if (op == "unmount") {
+    FERRY_ASSIGN_OR_RETURN(std::string name, StringField(req, "name"));
+    return mounts_.Unmount(name);
+  }
+  if (op == "save") return DoSave(req);
+  if (op == "adopt") return DoAdopt(reply, fds);
+  if (op == "ping") {
+    reply["pid"] = pid_;
+    reply["propagation"] = propagation_ ? propagation_() : std::string("ok");
+    return Status::Ok();
+  }
+  return InvalidArgument("unknown op \"" + op + "\"; expected mount, unmount, adopt, save or ping");
+}
+
+ControlReply ControlHandler::Handle(std::string_view request) {
+  ControlReply out;
+  nlohmann::json reply = {{"ok", true}};
+  std::string op;
+  StatusOr<nlohmann::json> parsed = ParseJsonObject(request);
+  Status status = parsed.status();
+  if (parsed.ok()) {
+    auto op_it = parsed->find("op");
+    if (op_it != parsed->end() && op_it->is_string()) op = op_it->get<std::string>();
+    status = Dispatch(*parsed, op, reply, out.fds);
+  }
+  if (!status.ok()) {
+    GetLogger("propagator")->warn("control request {} failed: {}", op.empty() ? "?" : op,
+                                  status.ToString());
+    reply = ErrorReply(status);
+    out.fds.clear();
+  }
+  if (parsed.ok()) {
+    auto id = parsed->find("id");
+    if (id != parsed->end() && id->is_number_unsigned()) reply["id"] = *id;
+  }
+  out.text = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return out;
+}
+
+}  // namespace ferry::propagator

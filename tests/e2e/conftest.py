@@ -36,3 +36,22 @@ def require(paths, *names):
     missing = [n for n in names if not paths.have(n)]
     if missing:
         pytest.skip("not built yet: %s (in %s)" % (", ".join(missing), paths.bin_dir))
+
+
+@pytest.fixture(scope="session")
+def webhook(paths, tmp_path_factory):
+    from ferry_kubelet.webhook import Webhook
+    require(paths, "ferry-webhook")
+    w = Webhook(paths.binary("ferry-webhook"), str(tmp_path_factory.mktemp("webhook")))
+    try:
+        yield w
+    finally:
+        w.stop()
+
+
+@pytest.fixture
+def ferry(paths, webhook, node):
+    """Builds FerryPods on a fresh node; needs the whole sidecar."""
+    from ferry_env import FerryPod
+    require(paths, "ferry-propagator", "ferry-sidecar", "ferryctl")
+    return lambda **kw: FerryPod(node, webhook, **kw)

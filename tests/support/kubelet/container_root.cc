@@ -41,7 +41,7 @@ Status MkdirAll(const std::string& path, mode_t mode = 0755) {
 // Creates what a bind of `source` needs at `target`: a directory, or an empty
 // file when the source is not a directory (the runtime does the same).
 Status MakeMountPoint(const std::string& source, const std::string& target) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(source.c_str(), &st) != 0) return Errno("stat volume source " + source);
   if (S_ISDIR(st.st_mode)) return MkdirAll(target);
   FERRY_RETURN_IF_ERROR(MkdirAll(target.substr(0, target.rfind('/'))));
@@ -88,9 +88,12 @@ Status CheckSourcePropagation(const VolumeBind& b) {
 
 unsigned long PropagationFlag(Propagation p) {
   switch (p) {
-    case Propagation::kShared: return MS_SHARED;
-    case Propagation::kSlave: return MS_SLAVE;
-    case Propagation::kPrivate: break;
+    case Propagation::kShared:
+      return MS_SHARED;
+    case Propagation::kSlave:
+      return MS_SLAVE;
+    case Propagation::kPrivate:
+      break;
   }
   return MS_PRIVATE;
 }
@@ -111,11 +114,11 @@ Status BindVolume(const std::string& root, const VolumeBind& b) {
 // systems /bin, /lib ... are symlinks: copy the link. Directories become an
 // overlay (host dir as the lower layer, a tmpfs upper layer), so mountPaths such
 // as /etc/ferry can be created in them as in a real image's writable layer.
-constexpr const char* kHostDirs[] = {"/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32",
-                                     "/libx32"};
+constexpr const char* kHostDirs[] = {"/usr", "/etc",   "/bin",   "/sbin",
+                                     "/lib", "/lib64", "/lib32", "/libx32"};
 
 Status ShareHostDir(const std::string& root, const std::string& layers, const char* dir) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(dir, &st) != 0) return Status::Ok();  // absent on this host
   std::string target = root + dir;
   if (S_ISLNK(st.st_mode)) {
@@ -132,6 +135,37 @@ Status ShareHostDir(const std::string& root, const std::string& layers, const ch
   FERRY_RETURN_IF_ERROR(MkdirAll(work));
   std::string opts = std::string("lowerdir=") + dir + ",upperdir=" + upper + ",workdir=" + work;
   return Mount("overlay", target, "overlay", 0, opts.c_str());
+}
+
+// A fresh /dev as runtimes make it: tmpfs, the default device nodes bound from
+// the host, a private devpts and shm. Privileged containers also get /dev/fuse
+// (a real runtime gives them every host device).
+Status MakeDev(const std::string& root, bool privileged) {
+  std::string dev = root + "/dev";
+  FERRY_RETURN_IF_ERROR(MkdirAll(dev));
+  FERRY_RETURN_IF_ERROR(Mount("tmpfs", dev, "tmpfs", MS_NOSUID, "mode=0755"));
+  std::vector<std::string> nodes = {"null", "zero", "full", "random", "urandom", "tty"};
+  if (privileged) nodes.push_back("fuse");
+  for (const std::string& n : nodes) {
+    std::string host = "/dev/" + n;
+    if (::access(host.c_str(), F_OK) != 0) continue;
+    FERRY_RETURN_IF_ERROR(MakeMountPoint(host, dev + "/" + n));
+    FERRY_RETURN_IF_ERROR(Mount(host, dev + "/" + n, nullptr, MS_BIND));
+  }
+  FERRY_RETURN_IF_ERROR(MkdirAll(dev + "/pts"));
+  FERRY_RETURN_IF_ERROR(Mount("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                              "newinstance,ptmxmode=0666,mode=0620"));
+  FERRY_RETURN_IF_ERROR(MkdirAll(dev + "/shm"));
+  FERRY_RETURN_IF_ERROR(Mount("shm", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
+  for (auto [name, target] : {std::pair{"ptmx", "pts/ptmx"},
+                              {"fd", "/proc/self/fd"},
+                              {"stdin", "/proc/self/fd/0"},
+                              {"stdout", "/proc/self/fd/1"},
+                              {"stderr", "/proc/self/fd/2"}}) {
+    if (::symlink(target, (dev + "/" + name).c_str()) != 0)
+      return Errno("symlink /dev/" + std::string(name));
+  }
+  return Status::Ok();
 }
 
 // runc's pivot_root dance: the old root is made rslave before it is detached so
@@ -210,17 +244,17 @@ Status BuildContainerRoot(const ContainerSpec& spec) {
   FERRY_RETURN_IF_ERROR(MkdirAll(layers));
   FERRY_RETURN_IF_ERROR(Mount("ferry-layers", layers, "tmpfs", 0, "mode=0700"));
   for (const char* dir : kHostDirs) FERRY_RETURN_IF_ERROR(ShareHostDir(root, layers, dir));
-  for (const char* dir : {"/proc", "/dev", "/sys", "/tmp", "/run", "/var", "/root", "/home"}) {
+  for (const char* dir : {"/proc", "/sys", "/tmp", "/run", "/var", "/root", "/home"}) {
     FERRY_RETURN_IF_ERROR(MkdirAll(root + dir));
   }
   FERRY_RETURN_IF_ERROR(Mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
-  FERRY_RETURN_IF_ERROR(Mount("/dev", root + "/dev", nullptr, MS_BIND | MS_REC));
-  FERRY_RETURN_IF_ERROR(Mount("", root + "/dev", nullptr, MS_PRIVATE | MS_REC));
+  FERRY_RETURN_IF_ERROR(MakeDev(root, spec.privileged));
   FERRY_RETURN_IF_ERROR(Mount("/sys", root + "/sys", nullptr, MS_BIND | MS_REC));
   FERRY_RETURN_IF_ERROR(Mount("", root + "/sys", nullptr, MS_PRIVATE | MS_REC));
   if (!spec.privileged) FERRY_RETURN_IF_ERROR(ReadOnlyRemount(root + "/sys"));
   if (!spec.read_only_rootfs) {
-    FERRY_RETURN_IF_ERROR(Mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
+    FERRY_RETURN_IF_ERROR(
+        Mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
   }
   if (!spec.bin_dir.empty()) {  // the image's /usr/local/bin: ferry's binaries
     FERRY_RETURN_IF_ERROR(MkdirAll(root + "/usr/local/bin"));
@@ -239,7 +273,7 @@ Status BuildContainerRoot(const ContainerSpec& spec) {
   if (spec.read_only_rootfs) {
     FERRY_RETURN_IF_ERROR(ReadOnlyRemount(root));
     for (const char* dir : kHostDirs) {
-      struct stat st{};
+      struct stat st {};
       if (::lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
         FERRY_RETURN_IF_ERROR(ReadOnlyRemount(root + dir));
       }

@@ -22,10 +22,9 @@
 // given by --report-fd, then lives until that process ends; node and sandbox
 // end on SIGTERM or when stdin reaches EOF (the driver died).
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 
@@ -41,17 +40,17 @@ struct VolumeBind {
 };
 
 struct ContainerSpec {
-  std::string node_mntns;     // /proc/<node>/ns/mnt
-  int sandbox_pid = 0;        // its net, uts and ipc namespaces are joined
-  std::string rootfs;         // empty directory in the node namespace to build the root on
-  std::string bin_dir;        // bound read-only at /usr/local/bin when non-empty
+  std::string node_mntns;  // /proc/<node>/ns/mnt
+  int sandbox_pid = 0;     // its net, uts and ipc namespaces are joined
+  std::string rootfs;      // empty directory in the node namespace to build the root on
+  std::string bin_dir;     // bound read-only at /usr/local/bin when non-empty
   std::vector<std::string> argv;
   std::vector<std::string> env;  // "K=V"
   std::string cwd = "/";
   unsigned uid = 0;
   unsigned gid = 0;
   bool privileged = false;
-  std::vector<std::string> cap_add;   // "SYS_ADMIN", "ALL", ...
+  std::vector<std::string> cap_add;  // "SYS_ADMIN", "ALL", ...
   std::vector<std::string> cap_drop;
   bool no_new_privs = false;
   bool read_only_rootfs = false;

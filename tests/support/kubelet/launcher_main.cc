@@ -81,7 +81,8 @@ int RunContainer(const std::string& spec_path, int report_fd) {
     ContainerMain(*spec);
   }
   std::string line = std::to_string(child) + "\n";
-  if (::write(report_fd, line.data(), line.size()) < 0) return Fail(StatusFromErrno(errno, "report"));
+  if (::write(report_fd, line.data(), line.size()) < 0)
+    return Fail(StatusFromErrno(errno, "report"));
   ::close(report_fd);
   int status = 0;
   while (::waitpid(child, &status, 0) < 0) {

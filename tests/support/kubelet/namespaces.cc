@@ -70,9 +70,11 @@ Status LoopbackUp() {
   if (!sock) return StatusFromErrno(errno, "socket");
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  if (::ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0) return StatusFromErrno(errno, "SIOCGIFFLAGS lo");
+  if (::ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0)
+    return StatusFromErrno(errno, "SIOCGIFFLAGS lo");
   ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-  if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) return StatusFromErrno(errno, "SIOCSIFFLAGS lo");
+  if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0)
+    return StatusFromErrno(errno, "SIOCSIFFLAGS lo");
   return Status::Ok();
 }
 

@@ -17,18 +17,53 @@
 namespace ferry::kubelet {
 namespace {
 
-constexpr const char* kCapNames[] = {
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"};
+constexpr const char* kCapNames[] = {"CHOWN",
+                                     "DAC_OVERRIDE",
+                                     "DAC_READ_SEARCH",
+                                     "FOWNER",
+                                     "FSETID",
+                                     "KILL",
+                                     "SETGID",
+                                     "SETUID",
+                                     "SETPCAP",
+                                     "LINUX_IMMUTABLE",
+                                     "NET_BIND_SERVICE",
+                                     "NET_BROADCAST",
+                                     "NET_ADMIN",
+                                     "NET_RAW",
+                                     "IPC_LOCK",
+                                     "IPC_OWNER",
+                                     "SYS_MODULE",
+                                     "SYS_RAWIO",
+                                     "SYS_CHROOT",
+                                     "SYS_PTRACE",
+                                     "SYS_PACCT",
+                                     "SYS_ADMIN",
+                                     "SYS_BOOT",
+                                     "SYS_NICE",
+                                     "SYS_RESOURCE",
+                                     "SYS_TIME",
+                                     "SYS_TTY_CONFIG",
+                                     "MKNOD",
+                                     "LEASE",
+                                     "AUDIT_WRITE",
+                                     "AUDIT_CONTROL",
+                                     "SETFCAP",
+                                     "MAC_OVERRIDE",
+                                     "MAC_ADMIN",
+                                     "SYSLOG",
+                                     "WAKE_ALARM",
+                                     "BLOCK_SUSPEND",
+                                     "AUDIT_READ",
+                                     "PERFMON",
+                                     "BPF",
+                                     "CHECKPOINT_RESTORE"};
 
 // containerd / docker default capability set.
-constexpr const char* kDefaultCaps[] = {"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD",
-                                        "NET_RAW", "SETGID", "SETUID", "SETFCAP", "SETPCAP",
-                                        "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"};
+constexpr const char* kDefaultCaps[] = {"CHOWN",   "DAC_OVERRIDE", "FSETID",           "FOWNER",
+                                        "MKNOD",   "NET_RAW",      "SETGID",           "SETUID",
+                                        "SETFCAP", "SETPCAP",      "NET_BIND_SERVICE", "SYS_CHROOT",
+                                        "KILL",    "AUDIT_WRITE"};
 
 int LastCap() {
   std::ifstream in("/proc/sys/kernel/cap_last_cap");

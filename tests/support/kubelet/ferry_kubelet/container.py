@@ -82,6 +82,13 @@ class Container:
             mounts.append({"source": src, "target": vm["mountPath"],
                            "propagation": PROPAGATION[vm.get("mountPropagation")],
                            "readonly": bool(vm.get("readOnly", False))})
+        # The kubelet binds a per-container file at terminationMessagePath (KUBERNETES.md §9:
+        # never under the Bidirectional path, or teardown fails with EBUSY).
+        tml = self.spec.get("terminationMessagePath", "/dev/termination-log")
+        tml_src = rootfs + ".termination-log"
+        open(tml_src, "a").close()
+        mounts.append({"source": tml_src, "target": tml, "propagation": "rprivate",
+                       "readonly": False})
         return {
             "node_mntns": self.pod.node.mntns, "sandbox_pid": self.pod.sandbox_pid,
             "rootfs": rootfs,

@@ -203,3 +203,28 @@ def test_atomic_writer_unchanged_payload_writes_nothing(tmp_path):
     assert atomic_writer.write(str(tmp_path), {"k": (b"v", 0o644)})
     assert not atomic_writer.write(str(tmp_path), {"k": (b"v", 0o644)})
     assert atomic_writer.write(str(tmp_path), {"k": (b"v", 0o600)})
+
+
+def test_apiserver_drops_unknown_fields_and_rejects_bidirectional_for_apps():
+    from ferry_kubelet import apiserver
+    pod = make_pod()
+    pod["spec"]["initContainers"][0]["volumeMounts"][0]["mountPropogation"] = "Bidirectional"
+    pruned, unknown = apiserver.prune(pod)
+    assert unknown == ["/spec/initContainers/0/volumeMounts/0/mountPropogation"]
+    assert apiserver.validate_pod(pruned) == []
+    pod = make_pod(app_prop="Bidirectional")
+    assert "only to privileged" in " ".join(apiserver.validate_pod(pod))
+
+
+def test_strict_json_patch_fails_on_missing_parent():
+    import base64
+    import json
+    from ferry_kubelet import apiserver
+    pod = make_pod()
+    req = apiserver.review(pod)
+    patch = [{"op": "add", "path": "/metadata/labels/x", "value": "y"}]  # no labels map
+    answer = {"apiVersion": req["apiVersion"], "kind": "AdmissionReview", "response": {
+        "uid": req["request"]["uid"], "allowed": True, "patchType": "JSONPatch",
+        "patch": base64.b64encode(json.dumps(patch).encode()).decode()}}
+    with pytest.raises(apiserver.AdmissionError, match="fails to apply"):
+        apiserver.apply_answer(req, answer)

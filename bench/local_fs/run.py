@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""local:// through ferry's FUSE data plane vs the same files read directly.
+
+Same run, same files, alternating direct/FUSE per repetition; reports median
+and spread (min-max) of MB/s (10^6 B/s) and the per-repetition FUSE/direct
+ratio. Needs root (mount, drop_caches, bdi read_ahead_kb).
+
+  python3 bench/local_fs/run.py --build build-fs --runs 3 --out bench/results/local_fs.md
+"""
+import argparse
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+GIB = 1 << 30
+SMALL_FILES, SMALL_DIRS, SMALL_SIZE = 2000, 100, 256 << 10
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def drop_caches():
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+
+
+def make_data(data):
+    os.makedirs(data, exist_ok=True)
+    big = os.path.join(data, "big")
+    if not os.path.exists(big) or os.path.getsize(big) != GIB:
+        sh(["dd", "if=/dev/urandom", f"of={big}", "bs=4M", "count=256", "iflag=fullblock",
+            "status=none"])
+    files = []
+    for i in range(SMALL_FILES):
+        d = os.path.join("small", f"d{i % SMALL_DIRS:03d}")
+        os.makedirs(os.path.join(data, d), exist_ok=True)
+        rel = os.path.join(d, f"f{i:04d}")
+        p = os.path.join(data, rel)
+        if not os.path.exists(p) or os.path.getsize(p) != SMALL_SIZE:
+            with open(p, "wb") as f:
+                f.write(os.urandom(SMALL_SIZE))
+        files.append(rel)
+    os.sync()
+    return files
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(cmd, **kw):
+    t = time.perf_counter()
+    sh(cmd, **kw)
+    return time.perf_counter() - t
+
+
+def seq_read(root):
+    return timed(["dd", f"if={os.path.join(root, 'big')}", "of=/dev/null", "bs=1M", "status=none"])
+
+
+def small_read(root, list_path, readers):
+    with open(list_path) as lst:
+        return timed(["xargs", "-P", str(readers), "-n", str(SMALL_FILES // readers), "cat"],
+                     stdin=lst, stdout=subprocess.DEVNULL, cwd=root)
+
+
+def mount(binary, data, mnt, threads):
+    os.makedirs(mnt, exist_ok=True)
+    proc = subprocess.Popen([binary, "mount", f"local://{data}", mnt, "-o",
+                             f"ro,threads={threads}", "-f"])
+    deadline = time.time() + 20
+    while not os.path.ismount(mnt):
+        if proc.poll() is not None or time.time() > deadline:
+            raise SystemExit("mount failed")
+        time.sleep(0.01)
+    return proc
+
+
+def set_read_ahead(mnt, kb):
+    dev = os.stat(mnt).st_dev
+    path = f"/sys/class/bdi/{os.major(dev)}:{os.minor(dev)}/read_ahead_kb"
+    with open(path, "w") as f:
+        f.write(str(kb))
+    return path
+
+
+def fmt(values, unit=""):
+    med = statistics.median(values)
+    return f"{med:,.0f}{unit} ({min(values):,.0f}-{max(values):,.0f})"
+
+
+def fmt_ratio(values):
+    return f"{statistics.median(values) * 100:.0f} % ({min(values) * 100:.0f}-{max(values) * 100:.0f})"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build-fs")
+    ap.add_argument("--data", default="/var/tmp/ferry-bench-local/data")
+    ap.add_argument("--mnt", default="/var/tmp/ferry-bench-local/mnt")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=16)
+    ap.add_argument("--read-ahead-kb", type=int, default=16384)
+    ap.add_argument("--out", default="")
+    ap.add_argument("--keep-data", action="store_true")
+    args = ap.parse_args()
+
+    binary = os.path.abspath(os.path.join(args.build, "bin", "ferry-bench-mount"))
+    files = make_data(args.data)
+    list_path = os.path.join(os.path.dirname(args.data), "small.list")
+    with open(list_path, "w") as f:
+        f.write("\n".join(files) + "\n")
+
+    proc = mount(binary, args.data, args.mnt, args.threads)
+    ra_path = set_read_ahead(args.mnt, args.read_ahead_kb)
+    results = {}  # test -> target -> [MB/s]
+    cpu = {}  # test -> [daemon CPU s]
+    ratios = {}
+
+    def record(test, target, mbps):
+        results.setdefault(test, {}).setdefault(target, []).append(mbps)
+
+    tests = [
+        ("1 GiB sequential, cold (`dd bs=1M`)", "seq_cold"),
+        ("1 GiB re-read, warm", "seq_warm"),
+        ("2,000 x 256 KiB, cold, 8 readers", "small_cold_8"),
+        ("2,000 x 256 KiB, warm, 8 readers", "small_warm_8"),
+        ("2,000 x 256 KiB, cold, 1 reader", "small_cold_1"),
+    ]
+    small_bytes = SMALL_FILES * SMALL_SIZE
+    try:
+        for run in range(args.runs):
+            for target, root in (("direct", args.data), ("fuse", args.mnt)):
+                for _, key in tests:
+                    before = cpu_seconds(proc.pid)
+                    if key == "seq_cold":
+                        drop_caches()
+                        mbps = GIB / seq_read(root) / 1e6
+                    elif key == "seq_warm":
+                        seq_read(root)
+                        mbps = GIB / seq_read(root) / 1e6
+                    elif key in ("small_cold_8", "small_cold_1"):
+                        drop_caches()
+                        mbps = small_bytes / small_read(root, list_path, 8 if key.endswith("8") else 1) / 1e6
+                    else:
+                        small_read(root, list_path, 8)
+                        mbps = small_bytes / small_read(root, list_path, 8) / 1e6
+                    record(key, target, mbps)
+                    if target == "fuse":
+                        cpu.setdefault(key, []).append(cpu_seconds(proc.pid) - before)
+            for _, key in tests:
+                ratios.setdefault(key, []).append(results[key]["fuse"][-1] / results[key]["direct"][-1])
+            print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=30)
+        if not args.keep_data:
+            shutil.rmtree(os.path.dirname(args.data), ignore_errors=True)
+    if rc != 0:
+        raise SystemExit(f"ferry-bench-mount exited {rc}")
+
+    cpu_model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    lines = [
+        "| test | direct MB/s | ferry FUSE MB/s | FUSE / direct | daemon CPU s |",
+        "|---|---|---|---|---|",
+    ]
+    for title, key in tests:
+        lines.append(f"| {title} | {fmt(results[key]['direct'])} | {fmt(results[key]['fuse'])} | "
+                     f"{fmt_ratio(ratios[key])} | {statistics.median(cpu[key]):.2f} |")
+    table = "\n".join(lines)
+    header = (f"Machine: {os.cpu_count()} vCPU {cpu_model}, "
+              f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / GIB:.1f} GiB RAM, "
+              f"kernel {platform.release()}, data on ext4 ({args.data}). FUSE mount: "
+              f"`ferry-bench-mount mount local://DATA MNT -o ro,threads={args.threads} -f`, "
+              f"{ra_path} = {args.read_ahead_kb}. {args.runs} runs, direct and FUSE alternating; "
+              "median (min-max); ratio = FUSE/direct per run.")
+    print(header + "\n\n" + table)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(f"# local_fs: local:// through FUSE vs direct reads\n\nCommand: "
+                    f"`python3 bench/local_fs/run.py --build {args.build} --runs {args.runs}`\n\n"
+                    f"{header}\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,326 @@
+#include "sidecar/fs/filesystem.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace ferry::sidecar {
+namespace {
+
+constexpr uint32_t kBlockSize = 128 * 1024;  // st_blksize: stdio and cp buffer sizes
+constexpr size_t kNameMax = 255;
+
+Status ErrnoStatus(StatusCode code, int err, std::string message) {
+  return Status(code, std::move(message), err);
+}
+
+Status Stale(uint64_t ino) {
+  return ErrnoStatus(StatusCode::kNotFound, ESTALE, "unknown nodeid " + std::to_string(ino));
+}
+
+MetadataOptions ToMetadataOptions(const FilesystemOptions& o) {
+  MetadataOptions m;
+  m.attr_ttl = o.attr_ttl;
+  m.negative_ttl = o.negative_ttl;
+  m.dir_ttl = o.dir_ttl;
+  m.list_on_lookup = o.list_on_lookup;
+  return m;
+}
+
+}  // namespace
+
+FilesystemOptions FilesystemOptions::ForLocal() { return FilesystemOptions(); }
+
+FilesystemOptions FilesystemOptions::ForRemote() {
+  FilesystemOptions o;
+  o.attr_ttl = o.entry_ttl = o.negative_ttl = o.dir_ttl = std::chrono::seconds(60);
+  return o;
+}
+
+Filesystem::Filesystem(DataSource& source, BlockCache* cache, FilesystemOptions options,
+                       Clock& clock)
+    : source_(source),
+      cache_(cache),
+      options_(options),
+      metadata_(source, clock, ToMetadataOptions(options), this) {}
+
+Filesystem::~Filesystem() = default;
+
+StatusOr<InodeRecord> Filesystem::Record(uint64_t ino) const {
+  std::optional<InodeRecord> rec = inodes_.Get(ino);
+  if (!rec) return Stale(ino);
+  return std::move(*rec);
+}
+
+Attr Filesystem::MakeAttr(uint64_t ino, const Entry& e) const {
+  Attr a;
+  a.ino = ino;
+  a.uid = options_.uid;
+  a.gid = options_.gid;
+  a.mtime_ns = e.mtime_ns;
+  a.blksize = kBlockSize;
+  uint32_t perm = e.mode & 07777;
+  switch (e.type) {
+    case EntryType::kDirectory:
+      a.mode = S_IFDIR | (perm != 0 ? perm : 0555);
+      a.nlink = 2;
+      a.size = 4096;
+      break;
+    case EntryType::kSymlink:
+      a.mode = S_IFLNK | (perm != 0 ? perm : 0777);
+      a.size = e.symlink_target.size();
+      break;
+    case EntryType::kFile:
+      a.mode = S_IFREG | (perm != 0 ? perm : 0444);
+      a.size = e.size;
+      break;
+  }
+  a.blocks = (a.size + 511) / 512;
+  return a;
+}
+
+StatusOr<EntryReply> Filesystem::Lookup(uint64_t parent, std::string_view name) {
+  FERRY_ASSIGN_OR_RETURN(InodeRecord dir, Record(parent));
+  if (dir.type != EntryType::kDirectory) {
+    return ErrnoStatus(StatusCode::kFailedPrecondition, ENOTDIR, "not a directory: " + dir.path);
+  }
+  if (name.size() > kNameMax) {
+    return ErrnoStatus(StatusCode::kInvalidArgument, ENAMETOOLONG, "name too long");
+  }
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos) {
+    return NotFound("no such name: " + std::string(name));
+  }
+  std::string path = JoinPath(dir.path, name);
+  FERRY_ASSIGN_OR_RETURN(Entry e, metadata_.Get(path, MetadataCache::Purpose::kLookup));
+  InodeRecord rec = inodes_.Acquire(path, e.type);
+  EntryReply r;
+  r.ino = rec.ino;
+  r.generation = rec.generation;
+  r.attr = MakeAttr(rec.ino, e);
+  r.attr_timeout = options_.attr_ttl;
+  r.entry_timeout = options_.entry_ttl;
+  return r;
+}
+
+void Filesystem::Forget(uint64_t ino, uint64_t nlookup) {
+  if (inodes_.Forget(ino, nlookup)) {
+    MutexLock lock(mu_);
+    open_versions_.erase(ino);
+  }
+}
+
+StatusOr<AttrReply> Filesystem::GetAttr(uint64_t ino) {
+  FERRY_ASSIGN_OR_RETURN(InodeRecord rec, Record(ino));
+  FERRY_ASSIGN_OR_RETURN(Entry e, metadata_.Get(rec.path, MetadataCache::Purpose::kAttr));
+  if (e.type != rec.type) {
+    return ErrnoStatus(StatusCode::kNotFound, ESTALE, "replaced by another type: " + rec.path);
+  }
+  return AttrReply{MakeAttr(ino, e), options_.attr_ttl};
+}
+
+StatusOr<std::string> Filesystem::ReadLink(uint64_t ino) {
+  FERRY_ASSIGN_OR_RETURN(InodeRecord rec, Record(ino));
+  FERRY_ASSIGN_OR_RETURN(Entry e, metadata_.Get(rec.path, MetadataCache::Purpose::kAttr));
+  if (e.type != EntryType::kSymlink) {
+    return ErrnoStatus(StatusCode::kInvalidArgument, EINVAL, "not a symlink: " + rec.path);
+  }
+  return e.symlink_target;
+}
+
+StatusOr<OpenReply> Filesystem::OpenDir(uint64_t ino) {
+  FERRY_ASSIGN_OR_RETURN(InodeRecord rec, Record(ino));
+  if (rec.type != EntryType::kDirectory) {
+    return ErrnoStatus(StatusCode::kFailedPrecondition, ENOTDIR, "not a directory: " + rec.path);
+  }
+  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const Listing> listing, metadata_.List(rec.path));
+  auto handle = std::make_shared<DirHandle>();
+  handle->ino = ino;
+  handle->path = rec.path;
+  handle->listing = listing;
+  OpenReply r;
+  r.fh = next_fh_.fetch_add(1);
+  r.cache_dir = options_.cache_dir;
+  std::string version = "dir:" + std::to_string(listing->hash);
+  MutexLock lock(mu_);
+  std::string& seen = open_versions_[ino];
+  r.keep_cache = options_.cache_dir && seen == version;
+  seen = version;
+  dirs_[r.fh] = std::move(handle);
+  return r;
+}
+
+Status Filesystem::ReadDir(uint64_t fh, uint64_t offset,
+                           const std::function<bool(const DirEntry&)>& add) {
+  return ReadDirImpl(fh, offset, /*plus=*/false, add);
+}
+
+Status Filesystem::ReadDirPlus(uint64_t fh, uint64_t offset,
+                               const std::function<bool(const DirEntry&)>& add) {
+  return ReadDirImpl(fh, offset, /*plus=*/true, add);
+}
+
+Status Filesystem::ReadDirImpl(uint64_t fh, uint64_t offset, bool plus,
+                               const std::function<bool(const DirEntry&)>& add) {
+  std::shared_ptr<DirHandle> h;
+  {
+    MutexLock lock(mu_);
+    auto it = dirs_.find(fh);
+    if (it == dirs_.end()) {
+      return ErrnoStatus(StatusCode::kFailedPrecondition, EBADF, "unknown directory handle");
+    }
+    h = it->second;
+  }
+  const std::vector<Entry>& children = h->listing->children;
+  uint64_t total = children.size() + 2;
+  for (uint64_t i = offset; i < total; ++i) {
+    DirEntry d;
+    d.next_offset = i + 1;
+    if (i < 2) {
+      d.name = i == 0 ? "." : "..";
+      d.entry.attr.ino = i == 0 ? h->ino : kRootIno;  // ".." is informational only
+      d.entry.attr.mode = S_IFDIR;
+      if (!add(d)) return Status();
+      continue;
+    }
+    const Entry& e = children[i - 2];
+    d.name = e.name;
+    std::string path = JoinPath(h->path, e.name);
+    if (plus) {
+      InodeRecord rec = inodes_.Acquire(path, e.type);
+      d.entry.ino = rec.ino;
+      d.entry.generation = rec.generation;
+      d.entry.attr = MakeAttr(rec.ino, e);
+      d.entry.attr_timeout = options_.attr_ttl;
+      d.entry.entry_timeout = options_.entry_ttl;
+      if (!add(d)) {
+        Forget(rec.ino, 1);
+        return Status();
+      }
+    } else {
+      d.entry.attr = MakeAttr(inodes_.PeekIno(path), e);
+      if (!add(d)) return Status();
+    }
+  }
+  return Status();
+}
+
+void Filesystem::ReleaseDir(uint64_t fh) {
+  MutexLock lock(mu_);
+  dirs_.erase(fh);
+}
+
+StatusOr<OpenReply> Filesystem::Open(uint64_t ino, int flags) {
+  FERRY_ASSIGN_OR_RETURN(InodeRecord rec, Record(ino));
+  if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0) return RejectWrite("open for writing");
+  if (rec.type == EntryType::kDirectory) {
+    return ErrnoStatus(StatusCode::kFailedPrecondition, EISDIR, "is a directory: " + rec.path);
+  }
+  FERRY_ASSIGN_OR_RETURN(Entry e, metadata_.Get(rec.path, MetadataCache::Purpose::kAttr));
+  if (e.type != EntryType::kFile) {
+    return ErrnoStatus(StatusCode::kNotFound, ESTALE, "no longer a regular file: " + rec.path);
+  }
+  auto handle = std::make_shared<FileHandle>();
+  handle->path = rec.path;
+  handle->version = e;
+  StatusOr<UniqueFd> fd = source_.OpenLocal(rec.path);
+  if (fd.ok()) {
+    handle->fd = std::move(*fd);
+  } else if (!fd.status().Is(StatusCode::kUnimplemented)) {
+    return fd.status();
+  }
+  OpenReply r;
+  r.fh = next_fh_.fetch_add(1);
+  std::string version = e.VersionKey();
+  opens_++;
+  MutexLock lock(mu_);
+  std::string& seen = open_versions_[ino];
+  r.keep_cache = seen == version;
+  seen = std::move(version);
+  if (r.keep_cache) keep_cache_opens_++;
+  files_[r.fh] = std::move(handle);
+  return r;
+}
+
+StatusOr<size_t> Filesystem::ReadFd(int fd, uint64_t offset, std::span<std::byte> out) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return StatusFromErrno(errno, "pread");
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+StatusOr<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, std::span<std::byte> out) {
+  std::shared_ptr<FileHandle> h;
+  {
+    MutexLock lock(mu_);
+    auto it = files_.find(fh);
+    if (it == files_.end()) {
+      return ErrnoStatus(StatusCode::kFailedPrecondition, EBADF, "unknown file handle");
+    }
+    h = it->second;
+  }
+  StatusOr<size_t> n = h->fd.valid() ? ReadFd(h->fd.get(), offset, out)
+                       : cache_ != nullptr ? cache_->Read(h->path, h->version, offset, out, fh)
+                                           : source_.Read(h->path, h->version, offset, out);
+  if (!n.ok()) {
+    if (n.status().Is(StatusCode::kFailedPrecondition)) {
+      metadata_.Invalidate(h->path);  // the object changed: the next open re-stats
+      return Status(StatusCode::kFailedPrecondition,
+                    "object changed while open: " + h->path + " (reopen it)", EIO);
+    }
+    return n.status();
+  }
+  read_bytes_ += *n;
+  return n;
+}
+
+void Filesystem::Release(uint64_t fh) {
+  {
+    MutexLock lock(mu_);
+    files_.erase(fh);
+  }
+  if (cache_ != nullptr) cache_->Release(fh);
+}
+
+StatFsReply Filesystem::StatFs() const {
+  StatFsReply r;
+  r.block_size = kBlockSize;
+  r.name_max = kNameMax;
+  return r;
+}
+
+Status Filesystem::RejectWrite(std::string_view op) const {
+  return Status(StatusCode::kPermissionDenied,
+                std::string(op) + ": ferry serves datasets read-only", EROFS);
+}
+
+FilesystemStats Filesystem::Stats() const {
+  FilesystemStats s;
+  s.metadata = metadata_.Stats();
+  s.opens = opens_.load();
+  s.keep_cache_opens = keep_cache_opens_.load();
+  s.read_bytes = read_bytes_.load();
+  return s;
+}
+
+void Filesystem::OnFileChanged(const std::string& path) {
+  InvalidationSink* sink = sink_.load();
+  if (sink == nullptr) return;
+  if (std::optional<uint64_t> ino = inodes_.Find(path)) sink->InvalidateInode(*ino);
+}
+
+void Filesystem::OnNameChanged(const std::string& dir, const std::string& name) {
+  InvalidationSink* sink = sink_.load();
+  if (sink == nullptr) return;
+  if (std::optional<uint64_t> ino = inodes_.Find(dir)) sink->InvalidateEntry(*ino, name);
+}
+
+}  // namespace ferry::sidecar

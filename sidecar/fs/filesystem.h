@@ -1,0 +1,211 @@
+#pragma once
+// Filesystem: the FUSE-free core of a ferry mount. It turns FUSE-shaped calls
+// (nodeids, file handles, offsets) into DataSource / BlockCache calls and
+// decides what the kernel may cache:
+//  - names and attributes come from MetadataCache (one List per directory,
+//    TTLs, negative entries); replies carry the matching kernel timeouts;
+//  - open() keeps the kernel page cache (keep_cache) when the file's
+//    VersionKey equals the one seen at the previous open of that nodeid;
+//    version changes are pushed to the InvalidationSink, which must queue them
+//    (never invalidate from inside a request handler);
+//  - reads use the fd from DataSource::OpenLocal when the source gives one,
+//    else the BlockCache if there is one, else DataSource::Read;
+//  - every dataset is served read-only: writes, creates, unlinks and setattr
+//    are EROFS.
+// Errors are Status values; fs/fuse_errno.cc turns them into errno. Unknown
+// nodeids or handles carry ESTALE / EBADF. Thread-safe: every method may be
+// called from many FUSE worker threads at once.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "common/mutex.h"
+#include "common/status.h"
+#include "common/unique_fd.h"
+#include "sidecar/cache/block_cache.h"
+#include "sidecar/fs/inode_table.h"
+#include "sidecar/fs/metadata_cache.h"
+#include "sidecar/source/data_source.h"
+
+namespace ferry::sidecar {
+
+struct FilesystemOptions {
+  std::chrono::nanoseconds attr_ttl = std::chrono::seconds(1);
+  std::chrono::nanoseconds entry_ttl = std::chrono::seconds(1);
+  std::chrono::nanoseconds negative_ttl = std::chrono::seconds(1);
+  std::chrono::nanoseconds dir_ttl = std::chrono::seconds(1);
+  bool list_on_lookup = true;  // see MetadataOptions
+  bool cache_dir = true;       // FOPEN_CACHE_DIR on opendir
+  uint32_t uid = 0;            // owner reported for every file
+  uint32_t gid = 0;
+
+  // Defaults: 1 s TTLs for local paths (they change under us), 60 s for
+  // remote object stores.
+  static FilesystemOptions ForLocal();
+  static FilesystemOptions ForRemote();
+};
+
+// stat(2) fields, FUSE-free. `mode` includes the S_IF* type bits.
+struct Attr {
+  uint64_t ino = 0;
+  uint32_t mode = 0;
+  uint32_t nlink = 1;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t size = 0;
+  uint64_t blocks = 0;  // 512-byte units
+  uint32_t blksize = 0;
+  int64_t mtime_ns = 0;  // also atime and ctime
+};
+
+struct EntryReply {
+  uint64_t ino = 0;  // holds one kernel lookup reference
+  uint64_t generation = 0;
+  Attr attr;
+  std::chrono::nanoseconds attr_timeout{0};
+  std::chrono::nanoseconds entry_timeout{0};
+};
+
+struct AttrReply {
+  Attr attr;
+  std::chrono::nanoseconds timeout{0};
+};
+
+struct OpenReply {
+  uint64_t fh = 0;
+  bool keep_cache = false;  // FOPEN_KEEP_CACHE
+  bool cache_dir = false;   // FOPEN_CACHE_DIR (opendir only)
+};
+
+struct DirEntry {
+  std::string name;
+  uint64_t next_offset = 0;
+  // ReadDirPlus: entry.ino != 0 holds one lookup reference ("." and ".." have
+  // entry.ino == 0 and only attr.ino / attr.mode set). ReadDir: attr.ino and
+  // attr.mode only.
+  EntryReply entry;
+};
+
+struct StatFsReply {
+  uint64_t block_size = 0;
+  uint64_t blocks = 0;
+  uint64_t blocks_free = 0;
+  uint64_t files = 0;
+  uint64_t files_free = 0;
+  uint32_t name_max = 255;
+};
+
+struct FilesystemStats {
+  MetadataStats metadata;
+  uint64_t opens = 0;
+  uint64_t keep_cache_opens = 0;
+  uint64_t read_bytes = 0;
+};
+
+// Receives kernel-cache invalidations. Implementations must return quickly
+// and do the notify later, on another thread.
+class InvalidationSink {
+ public:
+  virtual ~InvalidationSink() = default;
+  virtual void InvalidateInode(uint64_t ino) = 0;
+  virtual void InvalidateEntry(uint64_t parent, std::string name) = 0;
+};
+
+class Filesystem final : private MetadataCache::Observer {
+ public:
+  // `cache` may be null (reads go to the source directly).
+  Filesystem(DataSource& source, BlockCache* cache, FilesystemOptions options, Clock& clock);
+  ~Filesystem() override;
+  Filesystem(const Filesystem&) = delete;
+  Filesystem& operator=(const Filesystem&) = delete;
+
+  // Set before serving; null stops notifications. Must outlive its use.
+  void SetInvalidationSink(InvalidationSink* sink) { sink_.store(sink); }
+
+  const FilesystemOptions& options() const { return options_; }
+  const DataSource& source() const { return source_; }
+
+  // kNotFound for absent names (the caller may cache it for negative_ttl);
+  // ESTALE unknown parent; ENOTDIR; ENAMETOOLONG.
+  StatusOr<EntryReply> Lookup(uint64_t parent, std::string_view name);
+  void Forget(uint64_t ino, uint64_t nlookup);
+  StatusOr<AttrReply> GetAttr(uint64_t ino);
+  StatusOr<std::string> ReadLink(uint64_t ino);  // EINVAL: not a symlink
+
+  StatusOr<OpenReply> OpenDir(uint64_t ino);  // ENOTDIR
+  // Calls `add` for entries from `offset` on ("." and ".." first) until it
+  // returns false or the listing ends; an entry `add` refuses holds no
+  // reference. EBADF: unknown handle.
+  Status ReadDir(uint64_t fh, uint64_t offset, const std::function<bool(const DirEntry&)>& add);
+  Status ReadDirPlus(uint64_t fh, uint64_t offset,
+                     const std::function<bool(const DirEntry&)>& add);
+  void ReleaseDir(uint64_t fh);
+
+  // `flags` as open(2); any write access or O_TRUNC is EROFS. EISDIR.
+  StatusOr<OpenReply> Open(uint64_t ino, int flags);
+  // Bytes [offset, offset + out.size()), short only at end of file. EBADF.
+  StatusOr<size_t> Read(uint64_t fh, uint64_t offset, std::span<std::byte> out);
+  void Release(uint64_t fh);
+
+  StatFsReply StatFs() const;
+  // The answer to every modifying operation (`op` names it in the message).
+  Status RejectWrite(std::string_view op) const;
+
+  // The inode table, for hand-over to a restarted data plane.
+  std::string SerializeInodes() const { return inodes_.Serialize(); }
+  Status RestoreInodes(std::string_view image) { return inodes_.Restore(image); }
+  size_t InodeCountForTest() const { return inodes_.Size(); }
+
+  FilesystemStats Stats() const;
+
+ private:
+  struct FileHandle {
+    std::string path;
+    Entry version;
+    UniqueFd fd;  // from OpenLocal, or invalid
+  };
+  struct DirHandle {
+    uint64_t ino = 0;
+    std::string path;
+    std::shared_ptr<const Listing> listing;
+  };
+
+  StatusOr<InodeRecord> Record(uint64_t ino) const;
+  Attr MakeAttr(uint64_t ino, const Entry& e) const;
+  Status ReadDirImpl(uint64_t fh, uint64_t offset, bool plus,
+                     const std::function<bool(const DirEntry&)>& add);
+  StatusOr<size_t> ReadFd(int fd, uint64_t offset, std::span<std::byte> out);
+
+  // MetadataCache::Observer
+  void OnFileChanged(const std::string& path) override;
+  void OnNameChanged(const std::string& dir, const std::string& name) override;
+
+  DataSource& source_;
+  BlockCache* const cache_;
+  const FilesystemOptions options_;
+  InodeTable inodes_;
+  MetadataCache metadata_;
+  std::atomic<InvalidationSink*> sink_{nullptr};
+  std::atomic<uint64_t> next_fh_{1};
+  std::atomic<uint64_t> opens_{0};
+  std::atomic<uint64_t> keep_cache_opens_{0};
+  std::atomic<uint64_t> read_bytes_{0};
+
+  // Guards the maps below. Leaf lock: never held across source, cache or
+  // sink calls, nor together with another lock.
+  mutable Mutex mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<FileHandle>> files_ FERRY_GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, std::shared_ptr<DirHandle>> dirs_ FERRY_GUARDED_BY(mu_);
+  // VersionKey (files) or listing hash (dirs) seen at the last open of an ino.
+  std::unordered_map<uint64_t, std::string> open_versions_ FERRY_GUARDED_BY(mu_);
+};
+
+}  // namespace ferry::sidecar

@@ -1,0 +1,293 @@
+#include "sidecar/fs/fuse_ops.h"
+
+#define FUSE_USE_VERSION 314
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "sidecar/fs/fuse_errno.h"
+
+namespace ferry::sidecar {
+namespace {
+
+FuseOpsContext& Ctx(fuse_req_t req) { return *static_cast<FuseOpsContext*>(fuse_req_userdata(req)); }
+Filesystem& Fs(fuse_req_t req) { return *Ctx(req).fs; }
+
+double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
+
+struct stat ToStat(const Attr& a) {
+  struct stat st;
+  std::memset(&st, 0, sizeof(st));
+  st.st_ino = a.ino;
+  st.st_mode = a.mode;
+  st.st_nlink = a.nlink;
+  st.st_uid = a.uid;
+  st.st_gid = a.gid;
+  st.st_size = static_cast<off_t>(a.size);
+  st.st_blocks = static_cast<blkcnt_t>(a.blocks);
+  st.st_blksize = a.blksize;
+  timespec ts{static_cast<time_t>(a.mtime_ns / 1000000000), static_cast<long>(a.mtime_ns % 1000000000)};
+  if (ts.tv_nsec < 0) {
+    ts.tv_nsec += 1000000000;
+    ts.tv_sec -= 1;
+  }
+  st.st_atim = st.st_mtim = st.st_ctim = ts;
+  return st;
+}
+
+fuse_entry_param ToEntryParam(const EntryReply& r) {
+  fuse_entry_param e;
+  std::memset(&e, 0, sizeof(e));
+  e.ino = r.ino;
+  e.generation = r.generation;
+  e.attr = ToStat(r.attr);
+  e.attr_timeout = Seconds(r.attr_timeout);
+  e.entry_timeout = Seconds(r.entry_timeout);
+  return e;
+}
+
+void ReplyErr(fuse_req_t req, const Status& s) { fuse_reply_err(req, ToErrno(s)); }
+
+void OpInit(void* userdata, fuse_conn_info* conn) {
+  auto& ctx = *static_cast<FuseOpsContext*>(userdata);
+  const FuseConnOptions& o = ctx.conn;
+  auto want = [&](unsigned cap, bool on) {
+    if (on && (conn->capable & cap)) {
+      conn->want |= cap;
+    } else {
+      conn->want &= ~cap;
+    }
+  };
+  conn->max_write = o.max_write_bytes;  // libfuse caps it to its buffer and derives max_pages
+  conn->max_background = o.max_background;
+  conn->congestion_threshold = o.congestion_threshold;
+  conn->time_gran = 1;
+  want(FUSE_CAP_ASYNC_READ, true);
+  want(FUSE_CAP_READDIRPLUS, true);
+  want(FUSE_CAP_READDIRPLUS_AUTO, o.readdirplus_auto);
+  want(FUSE_CAP_PARALLEL_DIROPS, true);
+  want(FUSE_CAP_CACHE_SYMLINKS, true);
+  want(FUSE_CAP_EXPLICIT_INVAL_DATA, o.explicit_inval_data);
+  want(FUSE_CAP_AUTO_INVAL_DATA, !o.explicit_inval_data);
+  want(FUSE_CAP_SPLICE_WRITE, o.splice_write);
+  want(FUSE_CAP_SPLICE_MOVE, o.splice_write);
+  want(FUSE_CAP_SPLICE_READ, false);
+  want(FUSE_CAP_EXPORT_SUPPORT, false);
+  want(FUSE_CAP_WRITEBACK_CACHE, false);
+  want(FUSE_CAP_POSIX_LOCKS, false);
+  want(FUSE_CAP_FLOCK_LOCKS, false);
+  ctx.negotiated_max_write = conn->max_write;
+  ctx.negotiated_want = conn->want;
+  ctx.init_seen = true;
+}
+
+void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Filesystem& fs = Fs(req);
+  StatusOr<EntryReply> r = fs.Lookup(parent, name);
+  if (r.ok()) {
+    fuse_entry_param e = ToEntryParam(*r);
+    if (fuse_reply_entry(req, &e) == -ENOENT) fs.Forget(r->ino, 1);  // interrupted
+    return;
+  }
+  if (ToErrno(r.status()) == ENOENT && fs.options().negative_ttl.count() > 0) {
+    fuse_entry_param e;
+    std::memset(&e, 0, sizeof(e));
+    e.entry_timeout = Seconds(fs.options().negative_ttl);
+    fuse_reply_entry(req, &e);
+    return;
+  }
+  ReplyErr(req, r.status());
+}
+
+void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  Fs(req).Forget(ino, nlookup);
+  fuse_reply_none(req);
+}
+
+void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  Filesystem& fs = Fs(req);
+  for (size_t i = 0; i < count; ++i) fs.Forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void OpGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
+  StatusOr<AttrReply> r = Fs(req).GetAttr(ino);
+  if (!r.ok()) return ReplyErr(req, r.status());
+  struct stat st = ToStat(r->attr);
+  fuse_reply_attr(req, &st, Seconds(r->timeout));
+}
+
+void OpReadLink(fuse_req_t req, fuse_ino_t ino) {
+  StatusOr<std::string> r = Fs(req).ReadLink(ino);
+  if (!r.ok()) return ReplyErr(req, r.status());
+  fuse_reply_readlink(req, r->c_str());
+}
+
+void OpOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Filesystem& fs = Fs(req);
+  StatusOr<OpenReply> r = fs.OpenDir(ino);
+  if (!r.ok()) return ReplyErr(req, r.status());
+  fi->fh = r->fh;
+  fi->keep_cache = r->keep_cache ? 1 : 0;
+  fi->cache_readdir = r->cache_dir ? 1 : 0;
+  if (fuse_reply_open(req, fi) == -ENOENT) fs.ReleaseDir(r->fh);
+}
+
+void ReadDirCommon(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi, bool plus) {
+  Filesystem& fs = Fs(req);
+  std::vector<char> buf(size);
+  size_t used = 0;
+  std::vector<uint64_t> referenced;
+  auto add = [&](const DirEntry& d) {
+    size_t need;
+    if (plus) {
+      fuse_entry_param e = ToEntryParam(d.entry);
+      e.attr.st_ino = d.entry.attr.ino;
+      e.attr.st_mode = d.entry.attr.mode;
+      need = fuse_add_direntry_plus(req, buf.data() + used, size - used, d.name.c_str(), &e,
+                                    static_cast<off_t>(d.next_offset));
+    } else {
+      struct stat st = ToStat(d.entry.attr);
+      need = fuse_add_direntry(req, buf.data() + used, size - used, d.name.c_str(), &st,
+                               static_cast<off_t>(d.next_offset));
+    }
+    if (need > size - used) return false;
+    used += need;
+    if (d.entry.ino != 0) referenced.push_back(d.entry.ino);
+    return true;
+  };
+  Status s = plus ? fs.ReadDirPlus(fi->fh, static_cast<uint64_t>(off), add)
+                  : fs.ReadDir(fi->fh, static_cast<uint64_t>(off), add);
+  if (!s.ok() && used == 0) return ReplyErr(req, s);
+  if (fuse_reply_buf(req, buf.data(), used) == -ENOENT) {
+    for (uint64_t ino : referenced) fs.Forget(ino, 1);  // interrupted: the kernel took none
+  }
+}
+
+void OpReadDir(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t off, fuse_file_info* fi) {
+  ReadDirCommon(req, size, off, fi, /*plus=*/false);
+}
+
+void OpReadDirPlus(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t off,
+                   fuse_file_info* fi) {
+  ReadDirCommon(req, size, off, fi, /*plus=*/true);
+}
+
+void OpReleaseDir(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
+  Fs(req).ReleaseDir(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Filesystem& fs = Fs(req);
+  StatusOr<OpenReply> r = fs.Open(ino, fi->flags);
+  if (!r.ok()) return ReplyErr(req, r.status());
+  fi->fh = r->fh;
+  fi->keep_cache = r->keep_cache ? 1 : 0;
+  fi->direct_io = 0;
+  fi->noflush = 1;
+  if (fuse_reply_open(req, fi) == -ENOENT) fs.Release(r->fh);
+}
+
+void OpRead(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t off, fuse_file_info* fi) {
+  std::unique_ptr<std::byte[]> buf(new std::byte[size]);
+  StatusOr<size_t> n = Fs(req).Read(fi->fh, static_cast<uint64_t>(off), {buf.get(), size});
+  if (!n.ok()) return ReplyErr(req, n.status());
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.get()), *n);
+}
+
+void OpRelease(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
+  Fs(req).Release(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void OpStatFs(fuse_req_t req, fuse_ino_t /*ino*/) {
+  StatFsReply r = Fs(req).StatFs();
+  struct statvfs st;
+  std::memset(&st, 0, sizeof(st));
+  st.f_bsize = r.block_size;
+  st.f_frsize = r.block_size;
+  st.f_blocks = r.blocks;
+  st.f_bfree = r.blocks_free;
+  st.f_bavail = r.blocks_free;
+  st.f_files = r.files;
+  st.f_ffree = r.files_free;
+  st.f_favail = r.files_free;
+  st.f_namemax = r.name_max;
+  fuse_reply_statfs(req, &st);
+}
+
+void RejectWrite(fuse_req_t req, const char* op) { ReplyErr(req, Fs(req).RejectWrite(op)); }
+
+void OpSetAttr(fuse_req_t req, fuse_ino_t, struct stat*, int, fuse_file_info*) {
+  RejectWrite(req, "setattr");
+}
+void OpMknod(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) { RejectWrite(req, "mknod"); }
+void OpMkdir(fuse_req_t req, fuse_ino_t, const char*, mode_t) { RejectWrite(req, "mkdir"); }
+void OpUnlink(fuse_req_t req, fuse_ino_t, const char*) { RejectWrite(req, "unlink"); }
+void OpRmdir(fuse_req_t req, fuse_ino_t, const char*) { RejectWrite(req, "rmdir"); }
+void OpSymlink(fuse_req_t req, const char*, fuse_ino_t, const char*) { RejectWrite(req, "symlink"); }
+void OpRename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned int) {
+  RejectWrite(req, "rename");
+}
+void OpLink(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { RejectWrite(req, "link"); }
+void OpWrite(fuse_req_t req, fuse_ino_t, const char*, size_t, off_t, fuse_file_info*) {
+  RejectWrite(req, "write");
+}
+void OpCreate(fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) {
+  RejectWrite(req, "create");
+}
+void OpSetXattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) {
+  RejectWrite(req, "setxattr");
+}
+void OpRemoveXattr(fuse_req_t req, fuse_ino_t, const char*) { RejectWrite(req, "removexattr"); }
+void OpFallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, fuse_file_info*) {
+  RejectWrite(req, "fallocate");
+}
+
+fuse_lowlevel_ops MakeOps() {
+  fuse_lowlevel_ops ops;
+  std::memset(&ops, 0, sizeof(ops));
+  ops.init = OpInit;
+  ops.lookup = OpLookup;
+  ops.forget = OpForget;
+  ops.forget_multi = OpForgetMulti;
+  ops.getattr = OpGetAttr;
+  ops.readlink = OpReadLink;
+  ops.opendir = OpOpenDir;
+  ops.readdir = OpReadDir;
+  ops.readdirplus = OpReadDirPlus;
+  ops.releasedir = OpReleaseDir;
+  ops.open = OpOpen;
+  ops.read = OpRead;
+  ops.release = OpRelease;
+  ops.statfs = OpStatFs;
+  ops.setattr = OpSetAttr;
+  ops.mknod = OpMknod;
+  ops.mkdir = OpMkdir;
+  ops.unlink = OpUnlink;
+  ops.rmdir = OpRmdir;
+  ops.symlink = OpSymlink;
+  ops.rename = OpRename;
+  ops.link = OpLink;
+  ops.write = OpWrite;
+  ops.create = OpCreate;
+  ops.setxattr = OpSetXattr;
+  ops.removexattr = OpRemoveXattr;
+  ops.fallocate = OpFallocate;
+  return ops;
+}
+
+const fuse_lowlevel_ops kOps = MakeOps();  // immutable: one table serves every session
+
+}  // namespace
+
+const fuse_lowlevel_ops& FerryLowlevelOps() {
+  return kOps;
+}
+
+}  // namespace ferry::sidecar

@@ -1,0 +1,341 @@
+#include "sidecar/fs/filesystem.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <set>
+#include <vector>
+
+#include "sidecar/fs/fuse_errno.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/fake_data_source.h"
+
+namespace ferry::sidecar {
+namespace {
+
+using std::chrono::seconds;
+
+class RecordingSink final : public InvalidationSink {
+ public:
+  void InvalidateInode(uint64_t ino) override { inodes.push_back(ino); }
+  void InvalidateEntry(uint64_t parent, std::string name) override {
+    entries.emplace_back(parent, std::move(name));
+  }
+  std::vector<uint64_t> inodes;
+  std::vector<std::pair<uint64_t, std::string>> entries;
+};
+
+// Routes reads through the BlockCache interface and counts them.
+class CountingCache final : public BlockCache {
+ public:
+  explicit CountingCache(DataSource& s) : source_(s) {}
+  StatusOr<size_t> Read(std::string_view path, const Entry& version, uint64_t offset,
+                        std::span<std::byte> out, uint64_t handle) override {
+    reads++;
+    last_handle = handle;
+    return source_.Read(path, version, offset, out);
+  }
+  void Release(uint64_t handle) override { released.insert(handle); }
+  CacheStats Stats() const override { return {}; }
+  int reads = 0;
+  uint64_t last_handle = 0;
+  std::set<uint64_t> released;
+
+ private:
+  DataSource& source_;
+};
+
+class FilesystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int d = 0; d < 3; ++d) {
+      for (int f = 0; f < 5; ++f) {
+        src_.PutFile("dir" + std::to_string(d) + "/f" + std::to_string(f),
+                     "content-" + std::to_string(d * 10 + f));
+      }
+    }
+    src_.PutDir("dir1/sub");
+    src_.PutFile("dir1/sub/deep", "deep");
+    src_.PutSymlink("link", "dir0/f0");
+    src_.PutFile("top", "0123456789");
+  }
+  std::unique_ptr<Filesystem> Make(FilesystemOptions o = FilesystemOptions::ForLocal(),
+                                   BlockCache* cache = nullptr) {
+    auto fs = std::make_unique<Filesystem>(src_, cache, o, clock_);
+    fs->SetInvalidationSink(&sink_);
+    return fs;
+  }
+  // Like the kernel: readdirplus every directory, recursively.
+  void Walk(Filesystem& fs, uint64_t ino, int* dirs) {
+    ++*dirs;
+    auto h = fs.OpenDir(ino);
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+    std::vector<DirEntry> entries;
+    ASSERT_TRUE(fs.ReadDirPlus(h->fh, 0, [&](const DirEntry& d) {
+                    entries.push_back(d);
+                    return true;
+                  }).ok());
+    fs.ReleaseDir(h->fh);
+    for (const DirEntry& d : entries) {
+      if (d.entry.ino == 0) continue;
+      // `ls -l` stats every name: lookups and getattrs hit the cache.
+      ASSERT_TRUE(fs.Lookup(ino, d.name).ok());
+      ASSERT_TRUE(fs.GetAttr(d.entry.ino).ok());
+      if ((d.entry.attr.mode & S_IFMT) == S_IFDIR) Walk(fs, d.entry.ino, dirs);
+    }
+  }
+  std::string ReadAll(Filesystem& fs, uint64_t ino) {
+    auto h = fs.Open(ino, O_RDONLY);
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    if (!h.ok()) return "";
+    std::string out(100, '\0');
+    auto n = fs.Read(h->fh, 0, std::as_writable_bytes(std::span<char>(out)));
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    fs.Release(h->fh);
+    out.resize(n.ok() ? *n : 0);
+    return out;
+  }
+
+  testing::FakeDataSource src_;
+  testing::FakeClock clock_;
+  RecordingSink sink_;
+};
+
+TEST_F(FilesystemTest, LsLRCostsOneListPerDirectoryAndNoStat) {
+  auto fs = Make();
+  src_.ClearLog();
+  int dirs = 0;
+  Walk(*fs, kRootIno, &dirs);
+  EXPECT_EQ(dirs, 5);  // root, dir0..2, dir1/sub
+  EXPECT_EQ(src_.CountOps("list:"), 5u);
+  EXPECT_EQ(src_.CountOps("stat:"), 0u);
+  // A second walk within the TTLs costs nothing.
+  Walk(*fs, kRootIno, &dirs);
+  EXPECT_EQ(src_.CountOps("list:"), 5u);
+  EXPECT_EQ(src_.CountOps("stat:"), 0u);
+}
+
+TEST_F(FilesystemTest, LookupInUnlistedDirectoryListsParentOnce) {
+  auto fs = Make();
+  src_.ClearLog();
+  auto d = fs->Lookup(kRootIno, "dir2");
+  ASSERT_TRUE(d.ok());
+  for (int f = 0; f < 5; ++f) ASSERT_TRUE(fs->Lookup(d->ino, std::string("f").append(std::to_string(f))).ok());
+  EXPECT_EQ(fs->Lookup(d->ino, "missing").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(src_.CountOps("list:"), 2u);
+  EXPECT_EQ(src_.CountOps("stat:"), 0u);
+}
+
+TEST_F(FilesystemTest, WithoutListOnLookupEachNameIsOneStatAndMissesAreCached) {
+  FilesystemOptions o;
+  o.list_on_lookup = false;
+  auto fs = Make(o);
+  src_.ClearLog();
+  ASSERT_TRUE(fs->Lookup(kRootIno, "top").ok());
+  EXPECT_EQ(fs->Lookup(kRootIno, "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs->Lookup(kRootIno, "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(src_.CountOps("stat:"), 2u);
+  EXPECT_EQ(src_.CountOps("list:"), 0u);
+  clock_.Advance(o.negative_ttl);
+  EXPECT_EQ(fs->Lookup(kRootIno, "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(src_.CountOps("stat:"), 3u);
+  src_.PutFile("nope", "now here");
+  clock_.Advance(o.negative_ttl);
+  EXPECT_TRUE(fs->Lookup(kRootIno, "nope").ok());
+}
+
+TEST_F(FilesystemTest, AttributesExpireWithTtl) {
+  FilesystemOptions o;
+  o.attr_ttl = o.dir_ttl = seconds(5);
+  auto fs = Make(o);
+  auto e = fs->Lookup(kRootIno, "top");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->attr.size, 10u);
+  EXPECT_EQ(e->attr_timeout, seconds(5));
+  src_.PutFile("top", "longer content");
+  clock_.Advance(seconds(4));
+  EXPECT_EQ(fs->GetAttr(e->ino)->attr.size, 10u);  // cached
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(fs->GetAttr(e->ino)->attr.size, 14u);
+  // The change is pushed to the kernel through the sink.
+  EXPECT_EQ(sink_.inodes, std::vector<uint64_t>{e->ino});
+}
+
+TEST_F(FilesystemTest, LookupCountsAndEstale) {
+  auto fs = Make();
+  auto a = fs->Lookup(kRootIno, "top");
+  auto b = fs->Lookup(kRootIno, "top");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->ino, b->ino);
+  fs->Forget(a->ino, 1);
+  EXPECT_TRUE(fs->GetAttr(a->ino).ok());
+  fs->Forget(a->ino, 1);
+  EXPECT_EQ(ToErrno(fs->GetAttr(a->ino).status()), ESTALE);
+  EXPECT_EQ(ToErrno(fs->Open(a->ino, O_RDONLY).status()), ESTALE);
+  EXPECT_EQ(ToErrno(fs->Lookup(a->ino, "x").status()), ESTALE);
+  EXPECT_EQ(ToErrno(fs->OpenDir(987654321).status()), ESTALE);
+  EXPECT_EQ(ToErrno(fs->ReadLink(987654321).status()), ESTALE);
+}
+
+TEST_F(FilesystemTest, RefusedReaddirplusEntriesHoldNoReference) {
+  auto fs = Make();
+  auto h = fs->OpenDir(kRootIno);
+  ASSERT_TRUE(h.ok());
+  std::vector<DirEntry> got;
+  ASSERT_TRUE(fs->ReadDirPlus(h->fh, 0, [&](const DirEntry& d) {
+                  if (got.size() == 3) return false;  // ".", "..", first child
+                  got.push_back(d);
+                  return true;
+                }).ok());
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].name, ".");
+  EXPECT_EQ(got[0].entry.ino, 0u);
+  EXPECT_EQ(got[1].name, "..");
+  EXPECT_EQ(got[2].name, "dir0");
+  EXPECT_EQ(fs->InodeCountForTest(), 2u);  // root + dir0
+  // Continue from the offset the kernel saw last.
+  std::vector<std::string> rest;
+  ASSERT_TRUE(fs->ReadDirPlus(h->fh, got.back().next_offset, [&](const DirEntry& d) {
+                  rest.push_back(d.name);
+                  return true;
+                }).ok());
+  EXPECT_EQ(rest, (std::vector<std::string>{"dir1", "dir2", "link", "top"}));
+  fs->ReleaseDir(h->fh);
+  EXPECT_EQ(ToErrno(fs->ReadDirPlus(h->fh, 0, [](const DirEntry&) { return true; })), EBADF);
+}
+
+TEST_F(FilesystemTest, PlainReaddirTakesNoReferences) {
+  auto fs = Make();
+  auto h = fs->OpenDir(kRootIno);
+  ASSERT_TRUE(h.ok());
+  std::vector<DirEntry> got;
+  ASSERT_TRUE(fs->ReadDir(h->fh, 0, [&](const DirEntry& d) {
+                  got.push_back(d);
+                  return true;
+                }).ok());
+  EXPECT_EQ(got.size(), 7u);
+  EXPECT_EQ(fs->InodeCountForTest(), 1u);
+  auto top = fs->Lookup(kRootIno, "top");
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(got.back().entry.attr.ino, top->ino);  // d_ino matches st_ino
+}
+
+TEST_F(FilesystemTest, KeepCacheOnlyForUnchangedVersion) {
+  auto fs = Make();
+  auto e = fs->Lookup(kRootIno, "top");
+  ASSERT_TRUE(e.ok());
+  auto o1 = fs->Open(e->ino, O_RDONLY);
+  ASSERT_TRUE(o1.ok());
+  EXPECT_FALSE(o1->keep_cache);
+  auto o2 = fs->Open(e->ino, O_RDONLY);
+  ASSERT_TRUE(o2.ok());
+  EXPECT_TRUE(o2->keep_cache);
+  fs->Release(o1->fh);
+  fs->Release(o2->fh);
+  src_.PutFile("top", "changed!!!");  // same size, new etag
+  clock_.Advance(seconds(1));
+  auto o3 = fs->Open(e->ino, O_RDONLY);
+  ASSERT_TRUE(o3.ok());
+  EXPECT_FALSE(o3->keep_cache);
+  EXPECT_EQ(sink_.inodes, std::vector<uint64_t>{e->ino});
+  auto o4 = fs->Open(e->ino, O_RDONLY);
+  EXPECT_TRUE(o4->keep_cache);
+  EXPECT_EQ(fs->Stats().keep_cache_opens, 2u);
+}
+
+TEST_F(FilesystemTest, DirectoryCacheKeptWhileListingUnchanged) {
+  auto fs = Make();
+  auto d1 = fs->OpenDir(kRootIno);
+  EXPECT_TRUE(d1->cache_dir);
+  EXPECT_FALSE(d1->keep_cache);
+  EXPECT_TRUE(fs->OpenDir(kRootIno)->keep_cache);
+  clock_.Advance(seconds(1));
+  EXPECT_TRUE(fs->OpenDir(kRootIno)->keep_cache);  // re-listed, same content
+  src_.PutFile("new", "x");
+  clock_.Advance(seconds(1));
+  EXPECT_FALSE(fs->OpenDir(kRootIno)->keep_cache);
+  ASSERT_EQ(sink_.entries.size(), 1u);
+  EXPECT_EQ(sink_.entries[0], (std::pair<uint64_t, std::string>{kRootIno, "new"}));
+}
+
+TEST_F(FilesystemTest, ReadsGoToSourceOrCache) {
+  auto fs = Make();
+  auto e = fs->Lookup(kRootIno, "top");
+  EXPECT_EQ(ReadAll(*fs, e->ino), "0123456789");
+  EXPECT_EQ(src_.CountOps("read:top"), 1u);
+
+  CountingCache cache(src_);
+  auto cached = Make(FilesystemOptions(), &cache);
+  auto e2 = cached->Lookup(kRootIno, "top");
+  auto h = cached->Open(e2->ino, O_RDONLY);
+  std::string buf(4, '\0');
+  auto n = cached->Read(h->fh, 3, std::as_writable_bytes(std::span<char>(buf)));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(buf, "3456");
+  EXPECT_EQ(cache.reads, 1);
+  EXPECT_EQ(cache.last_handle, h->fh);
+  cached->Release(h->fh);
+  EXPECT_TRUE(cache.released.count(h->fh));
+}
+
+TEST_F(FilesystemTest, ObjectChangedUnderOpenHandleIsEio) {
+  auto fs = Make();
+  auto e = fs->Lookup(kRootIno, "top");
+  auto h = fs->Open(e->ino, O_RDONLY);
+  src_.PutFile("top", "other");
+  std::string buf(4, '\0');
+  auto n = fs->Read(h->fh, 0, std::as_writable_bytes(std::span<char>(buf)));
+  EXPECT_EQ(ToErrno(n.status()), EIO);
+  // The next open sees the new version without waiting for the TTL.
+  EXPECT_EQ(ReadAll(*fs, e->ino), "other");
+}
+
+TEST_F(FilesystemTest, WritesAreErofs) {
+  auto fs = Make();
+  auto e = fs->Lookup(kRootIno, "top");
+  EXPECT_EQ(ToErrno(fs->Open(e->ino, O_WRONLY).status()), EROFS);
+  EXPECT_EQ(ToErrno(fs->Open(e->ino, O_RDWR).status()), EROFS);
+  EXPECT_EQ(ToErrno(fs->Open(e->ino, O_RDONLY | O_TRUNC).status()), EROFS);
+  EXPECT_EQ(ToErrno(fs->RejectWrite("unlink")), EROFS);
+}
+
+TEST_F(FilesystemTest, TypesModesAndSymlinks) {
+  auto fs = Make();
+  auto dir = fs->Lookup(kRootIno, "dir0");
+  EXPECT_EQ(dir->attr.mode, static_cast<uint32_t>(S_IFDIR | 0555));
+  auto file = fs->Lookup(kRootIno, "top");
+  EXPECT_EQ(file->attr.mode, static_cast<uint32_t>(S_IFREG | 0444));
+  EXPECT_EQ(file->attr.blocks, 1u);
+  auto link = fs->Lookup(kRootIno, "link");
+  EXPECT_EQ(link->attr.mode & S_IFMT, static_cast<uint32_t>(S_IFLNK));
+  EXPECT_EQ(*fs->ReadLink(link->ino), "dir0/f0");
+  EXPECT_EQ(ToErrno(fs->ReadLink(file->ino).status()), EINVAL);
+  EXPECT_EQ(ToErrno(fs->Open(dir->ino, O_RDONLY).status()), EISDIR);
+  EXPECT_EQ(ToErrno(fs->OpenDir(file->ino).status()), ENOTDIR);
+  EXPECT_EQ(ToErrno(fs->Lookup(file->ino, "x").status()), ENOTDIR);
+  EXPECT_EQ(ToErrno(fs->Lookup(kRootIno, std::string(256, 'a')).status()), ENAMETOOLONG);
+}
+
+TEST_F(FilesystemTest, SourceErrorsPropagate) {
+  auto fs = Make();
+  src_.FailPath("dir0", Unavailable("backend down"));
+  auto d = fs->Lookup(kRootIno, "dir0");  // from the root listing
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(ToErrno(fs->OpenDir(d->ino).status()), EIO);
+  src_.FailPath("dir0", Status());
+  EXPECT_TRUE(fs->OpenDir(d->ino).ok());
+}
+
+TEST_F(FilesystemTest, InodesSurviveHandOver) {
+  auto fs = Make();
+  auto e = fs->Lookup(kRootIno, "dir1");
+  auto f = fs->Lookup(e->ino, "f3");
+  std::string image = fs->SerializeInodes();
+  auto restarted = Make();
+  ASSERT_TRUE(restarted->RestoreInodes(image).ok());
+  EXPECT_EQ(ReadAll(*restarted, f->ino), "content-13");
+}
+
+}  // namespace
+}  // namespace ferry::sidecar

@@ -122,6 +122,10 @@ SysResult<int> FakeSys::Open(const std::string& raw, int flags, mode_t) {
 }
 
 SysResult<int> FakeSys::Dup(int fd) {
+  {
+    MutexLock lock(mu_);
+    if (int e = ErrorFor("dup", "")) return Err<int>(e);
+  }
   int r = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (r < 0) return Err<int>(errno);
   return {r, 0};

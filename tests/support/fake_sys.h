@@ -26,8 +26,8 @@ class FakeSys final : public Sys {
   std::string FileContent(const std::string& path) const;
   bool Exists(const std::string& path) const;
   // Every `op` ("open", "stat", "lstat", "mkdir", "rmdir", "listdir", "read",
-  // "write", "realpath", "mount", "umount2", "spawn", "kill") on `path` fails
-  // with `err` until cleared with err = 0. For spawn/kill the path is "".
+  // "write", "realpath", "mount", "umount2", "spawn", "kill", "dup") on `path`
+  // fails with `err` until cleared with err = 0. For spawn/kill/dup the path is "".
   void SetError(const std::string& op, const std::string& path, int err);
   // A spawned child exits with `wait_status` (as from waitpid): the next
   // WaitAnyNoHang() reports it.

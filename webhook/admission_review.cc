@@ -1,0 +1,225 @@
+#include "webhook/admission_review.h"
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+namespace ferry::webhook {
+namespace {
+
+constexpr std::string_view kV1 = "admission.k8s.io/v1";
+constexpr std::string_view kV1beta1 = "admission.k8s.io/v1beta1";
+
+Status NotReview(std::string_view why) {
+  return InvalidArgument("not an AdmissionReview: " + std::string(why));
+}
+
+// Copies a string member; absent or null reads as "", another type is an error.
+Status StringField(const Json& obj, std::string_view key, std::string* out) {
+  const Json* m = Member(obj, key);
+  if (m == nullptr || m->is_null()) {
+    out->clear();
+    return Status::Ok();
+  }
+  if (!m->is_string()) return NotReview(std::string(key) + " must be a string");
+  *out = m->get<std::string>();
+  return Status::Ok();
+}
+
+Status GroupVersion(const Json& req, std::string_view key, std::string_view name_key,
+                    std::string* group, std::string* version, std::string* name) {
+  const Json* m = Member(req, key);
+  if (m == nullptr || m->is_null()) return Status::Ok();
+  if (!m->is_object()) return NotReview("request." + std::string(key) + " must be an object");
+  FERRY_RETURN_IF_ERROR(StringField(*m, "group", group));
+  FERRY_RETURN_IF_ERROR(StringField(*m, "version", version));
+  return StringField(*m, name_key, name);
+}
+
+std::string CutWarning(const std::string& w) {
+  // Warnings must be valid UTF-8 and short; they are built from sanitized parts, but
+  // cut at a character boundary anyway.
+  if (w.size() < 120) return w;
+  size_t n = 116;
+  while (n > 0 && (static_cast<unsigned char>(w[n]) & 0xC0) == 0x80) --n;
+  return w.substr(0, n) + "...";
+}
+
+}  // namespace
+
+const Json& ReviewRequest::object() const {
+  static const Json kNull;  // immutable
+  const Json* o = Member(request(), "object");
+  return o == nullptr ? kNull : *o;
+}
+
+StatusOr<ReviewRequest> ParseAdmissionReview(std::string_view body) {
+  if (body.empty()) return InvalidArgument("body is empty");
+  if (body.size() > kMaxBodyBytes) return ResourceExhausted("body is larger than 3 MiB");
+  if (!IsValidUtf8(body)) return InvalidArgument("body is not valid UTF-8");
+  ReviewRequest r;
+  try {
+    r.doc = Json::parse(body);
+  } catch (const Json::parse_error& e) {
+    return InvalidArgument("body is not valid JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const Json::exception&) {
+    return InvalidArgument("body is not valid JSON");
+  }
+  if (!r.doc.is_object()) return NotReview("body must be a JSON object");
+  FERRY_RETURN_IF_ERROR(StringField(r.doc, "apiVersion", &r.api_version));
+  if (r.api_version != kV1 && r.api_version != kV1beta1) {
+    return NotReview("apiVersion must be admission.k8s.io/v1 or v1beta1");
+  }
+  if (StringMember(r.doc, "kind") != "AdmissionReview") {
+    return NotReview("kind must be AdmissionReview");
+  }
+  const Json* req = Member(r.doc, "request");
+  if (req == nullptr || !req->is_object()) return NotReview("request is missing");
+  FERRY_RETURN_IF_ERROR(StringField(*req, "uid", &r.uid));
+  if (r.uid.empty()) return NotReview("request.uid is missing");
+  if (!IsValidUtf8(r.uid) || r.uid.size() > 256) return NotReview("request.uid is malformed");
+  FERRY_RETURN_IF_ERROR(StringField(*req, "operation", &r.operation));
+  FERRY_RETURN_IF_ERROR(StringField(*req, "namespace", &r.ns));
+  FERRY_RETURN_IF_ERROR(StringField(*req, "subResource", &r.sub_resource));
+  FERRY_RETURN_IF_ERROR(
+      GroupVersion(*req, "kind", "kind", &r.kind_group, &r.kind_version, &r.kind));
+  FERRY_RETURN_IF_ERROR(GroupVersion(*req, "resource", "resource", &r.resource_group,
+                                     &r.resource_version, &r.resource));
+  if (const Json* dry = Member(*req, "dryRun"); dry != nullptr && !dry->is_null()) {
+    if (!dry->is_boolean()) return NotReview("request.dryRun must be a boolean");
+    r.dry_run = dry->get<bool>();
+  }
+  return r;
+}
+
+std::string EncodeAdmissionResponse(const ReviewRequest& req, const AdmissionResult& result) {
+  Json resp = Json::object();
+  resp["uid"] = req.uid;
+  resp["allowed"] = result.allowed;
+  if (!result.allowed) {
+    int code = result.code < 400 ? 403 : result.code;
+    resp["status"] = {{"code", code}, {"message", result.message}};
+  }
+  if (result.allowed && result.patch.is_array() && !result.patch.empty()) {
+    resp["patchType"] = "JSONPatch";
+    resp["patch"] = Base64Encode(result.patch.dump());
+  }
+  if (!result.warnings.empty()) {
+    Json w = Json::array();
+    for (const auto& s : result.warnings) w.push_back(CutWarning(s));
+    resp["warnings"] = std::move(w);
+  }
+  Json out = {{"apiVersion", req.api_version}, {"kind", "AdmissionReview"},
+              {"response", std::move(resp)}};
+  return out.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string Base64Encode(std::string_view in) {
+  static constexpr char kAlpha[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) |
+                 uint8_t(in[i + 2]);
+    out += kAlpha[(v >> 18) & 63];
+    out += kAlpha[(v >> 12) & 63];
+    out += kAlpha[(v >> 6) & 63];
+    out += kAlpha[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
+    out += kAlpha[(v >> 18) & 63];
+    out += kAlpha[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8);
+    out += kAlpha[(v >> 18) & 63];
+    out += kAlpha[(v >> 12) & 63];
+    out += kAlpha[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+bool Base64Decode(std::string_view in, std::string* out) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  out->clear();
+  if (in.size() % 4 != 0) return false;
+  for (size_t i = 0; i < in.size(); i += 4) {
+    std::array<int, 4> v{};
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      char c = in[i + static_cast<size_t>(k)];
+      if (c == '=' && i + 4 == in.size() && k >= 2) {
+        ++pad;
+        v[static_cast<size_t>(k)] = 0;
+        continue;
+      }
+      if (pad > 0) return false;
+      v[static_cast<size_t>(k)] = val(c);
+      if (v[static_cast<size_t>(k)] < 0) return false;
+    }
+    uint32_t w = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) |
+                 uint32_t(v[3]);
+    out->push_back(static_cast<char>((w >> 16) & 0xFF));
+    if (pad < 2) out->push_back(static_cast<char>((w >> 8) & 0xFF));
+    if (pad < 1) out->push_back(static_cast<char>(w & 0xFF));
+  }
+  return true;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    // Fast path: 8 ASCII bytes at a time.
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (w & 0x8080808080808080ull) break;
+      p += 8;
+    }
+    if (p >= end) break;
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    size_t n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (static_cast<size_t>(end - p) <= n) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      if ((p[k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[k] & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    p += n + 1;
+  }
+  return true;
+}
+
+}  // namespace ferry::webhook

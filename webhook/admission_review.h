@@ -1,0 +1,54 @@
+#pragma once
+// AdmissionReview codec (KUBERNETES.md §1-§2): bytes -> ReviewRequest, and
+// AdmissionResult -> response bytes. Handles admission.k8s.io/v1 and v1beta1; the
+// answer uses the request's apiVersion and echoes its uid. No I/O, never throws.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "webhook/pod_json.h"
+
+namespace ferry::webhook {
+
+inline constexpr size_t kMaxBodyBytes = 3u << 20;  // 3 MiB, as the apiserver's own limit
+
+struct ReviewRequest {
+  Json doc;                 // the whole review; request() points into it
+  std::string api_version;  // "admission.k8s.io/v1" or "admission.k8s.io/v1beta1"
+  std::string uid;
+  std::string operation;    // CREATE, UPDATE, DELETE, CONNECT
+  std::string ns;           // request.namespace (authoritative; may be empty)
+  std::string sub_resource; // "" when absent
+  std::string kind_group, kind_version, kind;             // request.kind
+  std::string resource_group, resource_version, resource; // request.resource
+  bool dry_run = false;
+
+  const Json& request() const { return doc["request"]; }
+  // request.object, or a null Json when absent.
+  const Json& object() const;
+};
+
+// Parses a review. kInvalidArgument with a short reason (never echoing the body):
+// "body is empty", "body is not valid UTF-8", "body is not valid JSON (byte N)",
+// "not an AdmissionReview: ...". kResourceExhausted when > kMaxBodyBytes.
+StatusOr<ReviewRequest> ParseAdmissionReview(std::string_view body);
+
+struct AdmissionResult {
+  bool allowed = true;
+  int code = 0;                       // with allowed == false: status.code (>= 400)
+  std::string message;                // with allowed == false: status.message
+  Json patch;                         // null or an array of ops; an empty array = no patch
+  std::vector<std::string> warnings;  // sanitized, cut at 119 characters
+};
+
+// The response review for `req`. Omits patch/patchType when there is no patch.
+std::string EncodeAdmissionResponse(const ReviewRequest& req, const AdmissionResult& result);
+
+std::string Base64Encode(std::string_view bytes);
+// Strict RFC 4648 decoding (padding required, no whitespace). False on bad input.
+bool Base64Decode(std::string_view text, std::string* out);
+bool IsValidUtf8(std::string_view bytes);
+
+}  // namespace ferry::webhook

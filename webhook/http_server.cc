@@ -1,0 +1,151 @@
+#include "webhook/http_server.h"
+
+#include <civetweb.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/logging.h"
+
+namespace ferry::webhook {
+namespace {
+
+struct StartContext {
+  SSL_CTX* ssl_ctx;
+};
+
+int ExternalSslCtx(void** ssl_ctx, void* user_data) {
+  auto* server_ctx = static_cast<StartContext*>(user_data);
+  // Creation: hand civetweb our context. Teardown (*ssl_ctx set): return 1 so civetweb
+  // does not free a context TlsReloader owns.
+  if (*ssl_ctx == nullptr) *ssl_ctx = server_ctx->ssl_ctx;
+  return 1;
+}
+
+int LogMessage(const struct mg_connection*, const char* message) {
+  GetLogger("webhook.http")->debug("civetweb: {}", message);
+  return 1;
+}
+
+const char* Reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+  }
+}
+
+void Send(struct mg_connection* conn, const HttpReply& reply, bool close) {
+  char head[256];
+  int n = std::snprintf(head, sizeof(head),
+                        "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\n"
+                        "Cache-Control: no-store\r\nConnection: %s\r\n\r\n",
+                        reply.status, Reason(reply.status),
+                        static_cast<int>(reply.content_type.size()), reply.content_type.data(),
+                        reply.body.size(), close ? "close" : "keep-alive");
+  // One write for head + small bodies: fewer TLS records, fewer syscalls.
+  if (reply.body.size() < 16384) {
+    std::string all(head, static_cast<size_t>(n));
+    all += reply.body;
+    mg_write(conn, all.data(), all.size());
+  } else {
+    mg_write(conn, head, static_cast<size_t>(n));
+    mg_write(conn, reply.body.data(), reply.body.size());
+  }
+}
+
+}  // namespace
+
+int HttpServer::OnRequest(::mg_connection* conn, void* cbdata) {
+  auto* self = static_cast<HttpServer*>(cbdata);
+  const struct mg_request_info* info = mg_get_request_info(conn);
+  std::string_view method = info->request_method ? info->request_method : "";
+  std::string_view path = info->local_uri ? info->local_uri : "";
+  const size_t max = self->options_.max_body_bytes;
+  if (info->content_length > static_cast<long long>(max)) {
+    HttpReply r = TextReply(413, "body is larger than 3 MiB");
+    self->handler_.Refused(path, r);
+    Send(conn, r, /*close=*/true);  // unread body: the connection cannot be reused
+    return 413;
+  }
+  std::string body;
+  if (info->content_length > 0) body.reserve(static_cast<size_t>(info->content_length));
+  char buf[16384];
+  for (;;) {
+    int got = mg_read(conn, buf, sizeof(buf));
+    if (got <= 0) break;
+    body.append(buf, static_cast<size_t>(got));
+    if (body.size() > max) {
+      HttpReply r = TextReply(413, "body is larger than 3 MiB");
+      self->handler_.Refused(path, r);
+      Send(conn, r, /*close=*/true);
+      return 413;
+    }
+  }
+  HttpReply reply = self->handler_.Serve(method, path, body);
+  Send(conn, reply, /*close=*/false);
+  return reply.status;
+}
+
+StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                        HttpHandler& handler) {
+  if (options.ssl_ctx == nullptr) return InvalidArgument("HttpServer needs an SSL_CTX");
+  std::unique_ptr<HttpServer> server(new HttpServer(options, handler));
+  mg_init_library(MG_FEATURES_TLS);
+  std::string ports = (options.host.empty() ? "" : options.host + ":") +
+                      std::to_string(options.port) + "s";
+  std::string threads = std::to_string(options.num_threads);
+  std::string timeout = std::to_string(options.request_timeout_ms);
+  const char* cfg[] = {"listening_ports", ports.c_str(),
+                       "num_threads", threads.c_str(),
+                       "enable_keep_alive", "yes",
+                       "keep_alive_timeout_ms", "60000",
+                       "request_timeout_ms", timeout.c_str(),
+                       "tcp_nodelay", "1",
+                       "listen_backlog", "512",
+                       "connection_queue", "256",
+                       "enable_auth_domain_check", "no",
+                       nullptr};
+  // civetweb copies what it needs during mg_start; the SSL_CTX pointer is read through
+  // user_data only inside mg_start (creation) and mg_stop (teardown, ignored).
+  static StartContext start_ctx;  // NOLINT: written before mg_start, read only inside it
+  start_ctx.ssl_ctx = options.ssl_ctx;
+  struct mg_callbacks callbacks {};
+  callbacks.external_ssl_ctx = &ExternalSslCtx;
+  callbacks.log_message = &LogMessage;
+  struct mg_init_data init {};
+  init.callbacks = &callbacks;
+  init.user_data = &start_ctx;
+  init.configuration_options = cfg;
+  struct mg_error_data err {};
+  char errtext[256] = {0};
+  err.text = errtext;
+  err.text_buffer_size = sizeof(errtext);
+  server->ctx_ = mg_start2(&init, &err);
+  if (server->ctx_ == nullptr) {
+    mg_exit_library();
+    return Unavailable("cannot listen on " + options.host + ":" + std::to_string(options.port) +
+                       ": " + errtext);
+  }
+  mg_set_request_handler(server->ctx_, "/", &HttpServer::OnRequest, server.get());
+  struct mg_server_port bound[4] {};
+  int n = mg_get_server_ports(server->ctx_, 4, bound);
+  if (n < 1) return Internal("civetweb reports no listening port");
+  server->port_ = static_cast<uint16_t>(bound[0].port);
+  return server;
+}
+
+HttpServer::~HttpServer() {
+  if (ctx_ != nullptr) {
+    mg_stop(ctx_);
+    mg_exit_library();
+  }
+}
+
+}  // namespace ferry::webhook

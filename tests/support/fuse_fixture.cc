@@ -65,8 +65,11 @@ StatusOr<UniqueFd> MountDevFuse(const std::string& dir, DevFuseMountOptions opti
 }
 
 bool IsMountPoint(const std::string& dir) {
+  // Never stat `dir` itself: a FUSE mount without a server would block us.
+  std::filesystem::path p(dir);
+  if (!p.has_filename()) p = p.parent_path();
   std::error_code ec;
-  std::string want = std::filesystem::weakly_canonical(dir, ec).string();
+  std::string want = (std::filesystem::weakly_canonical(p.parent_path(), ec) / p.filename()).string();
   std::ifstream in("/proc/self/mountinfo");
   std::string line;
   while (std::getline(in, line)) {

@@ -28,7 +28,8 @@ struct DevFuseMountOptions {
 // MS_NOSUID|MS_NODEV (+MS_RDONLY). Returns the fd; the kernel sends INIT on it.
 StatusOr<UniqueFd> MountDevFuse(const std::string& dir, DevFuseMountOptions options = {});
 
-// True if `dir` is the mount point of a mount in this namespace.
+// True if `dir` is the mount point of a mount in this namespace. Never
+// touches `dir` itself (a FUSE mount whose server is gone would block).
 bool IsMountPoint(const std::string& dir);
 
 // Polls `cond` until it holds or `timeout` passes; returns its last value.

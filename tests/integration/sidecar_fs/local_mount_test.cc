@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -75,10 +76,10 @@ class LocalMountTest : public ::testing::TestWithParam<Mode> {
 
   void TearDown() override {
     server_.reset();
+    kept_fd_.Reset();  // the last fd: the connection ends, nothing can block on the mount
     if (!mnt_.empty()) {
       FuseMountGuard unmount(mnt_);
     }
-    kept_fd_.Reset();
   }
 
   // Mounts src_ at mnt_; with kFd the test keeps a dup of /dev/fuse like the propagator.
@@ -92,7 +93,7 @@ class LocalMountTest : public ::testing::TestWithParam<Mode> {
       exit_status_ = s.ToString();
       exits_++;
     };
-    StatusOr<std::unique_ptr<FuseServer>> server = Status();
+    StatusOr<std::unique_ptr<FuseServer>> server = Internal("not started");
     if (GetParam() == Mode::kPath) {
       server = FuseServer::StartOnPath(mnt_, std::move(fs), std::move(options));
     } else {
@@ -111,7 +112,7 @@ class LocalMountTest : public ::testing::TestWithParam<Mode> {
   std::vector<std::string> SourceFiles() {
     std::vector<std::string> out;
     for (auto& e : stdfs::recursive_directory_iterator(src_)) {
-      if (e.is_regular_file(std::error_code()) && !e.is_symlink()) {
+      if (e.is_regular_file() && !e.is_symlink()) {
         out.push_back(stdfs::relative(e.path(), src_).string());
       }
     }
@@ -147,7 +148,9 @@ TEST_P(LocalMountTest, StatFieldsMatchTheSource) {
     ASSERT_EQ(::lstat((mnt_ + "/" + rel).c_str(), &m), 0) << rel << ": " << std::strerror(errno);
     EXPECT_EQ(s.st_mode & S_IFMT, m.st_mode & S_IFMT) << rel;
     EXPECT_EQ(s.st_mode & 07777, m.st_mode & 07777) << rel;
-    if (!S_ISDIR(s.st_mode)) EXPECT_EQ(s.st_size, m.st_size) << rel;
+    if (!S_ISDIR(s.st_mode)) {
+      EXPECT_EQ(s.st_size, m.st_size) << rel;
+    }
     EXPECT_EQ(s.st_mtim.tv_sec, m.st_mtim.tv_sec) << rel;
     EXPECT_EQ(s.st_mtim.tv_nsec, m.st_mtim.tv_nsec) << rel;
     EXPECT_NE(m.st_ino, 0u);
@@ -264,9 +267,11 @@ TEST_P(LocalMountTest, StopWithIdleThreadsIsQuickAndLeaksNothing) {
   EXPECT_FALSE(server_->Running());
   EXPECT_EQ(exits_.load(), 1);
   server_.reset();
-  if (GetParam() == Mode::kPath) EXPECT_FALSE(testing::IsMountPoint(mnt_));
-  { FuseMountGuard unmount(mnt_); }
+  if (GetParam() == Mode::kPath) {
+    EXPECT_FALSE(testing::IsMountPoint(mnt_));
+  }
   kept_fd_.Reset();
+  { FuseMountGuard unmount(mnt_); }
   source_.reset();
   EXPECT_EQ(testing::CountOpenFds(), fds_before);
   EXPECT_TRUE(WaitUntil([&] { return testing::CountThreads() == threads_before; }));
@@ -285,8 +290,8 @@ TEST_P(LocalMountTest, ManyThreadsSpawnOnlyUnderLoad) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, LocalMountTest, ::testing::Values(Mode::kPath, Mode::kFd),
-                         [](const auto& info) {
-                           return info.param == Mode::kPath ? "StartOnPath" : "StartOnFd";
+                         [](const ::testing::TestParamInfo<Mode>& p) {
+                           return p.param == Mode::kPath ? "StartOnPath" : "StartOnFd";
                          });
 
 }  // namespace

@@ -24,7 +24,8 @@ struct Fields {
 };
 
 std::optional<int64_t> ToNs(const Fields& f) {
-  if (f.year < 1970 || f.year > 9999 || f.month < 1 || f.month > 12 || f.day < 1 || f.day > 31 ||
+  if (f.year < 1970 || f.year > 2261 ||  // int64 nanoseconds end in 2262
+       f.month < 1 || f.month > 12 || f.day < 1 || f.day > 31 ||
       f.hour < 0 || f.hour > 23 || f.minute < 0 || f.minute > 59 || f.second < 0 ||
       f.second > 60) {
     return std::nullopt;

@@ -143,9 +143,10 @@ std::vector<IndexEntry> ParseHtml(std::string_view body) {
     IndexEntry e;
     std::optional<std::string_view> href = is_anchor ? HrefOf(tag) : std::nullopt;
     if (href && ChildFromHref(*href, &e) && !seen.count(e.name)) {
-      size_t close = IFind(body, "</a>", tag_end);
+      size_t to = next == std::string_view::npos ? body.size() : next;
+      // Only up to the next link: keeps pages with many unclosed links linear.
+      size_t close = IFind(body.substr(0, to), "</a>", tag_end);
       size_t from = close == std::string_view::npos ? tag_end + 1 : close + 4;
-      size_t to = next == std::string_view::npos ? body.size() : std::max(next, from);
       if (from < to) FillDetails(Words(body.substr(from, to - from)), &e);
       seen.insert(e.name);
       out.push_back(std::move(e));

@@ -19,6 +19,12 @@ TEST(HttpDateTest, Iso8601) {
   EXPECT_FALSE(ParseIso8601Ns(""));
 }
 
+TEST(HttpDateTest, YearsBeyondInt64NanosecondsAreRejected) {  // found by s3_list_xml_fuzz
+  EXPECT_FALSE(ParseIso8601Ns("2787-01-01T00:00:00Z"));
+  EXPECT_FALSE(ParseHttpDateNs("Fri, 01 Jan 9999 00:00:00 GMT"));
+  EXPECT_TRUE(ParseIso8601Ns("2261-12-31T23:59:59Z"));
+}
+
 TEST(HttpDateTest, HttpDate) {
   EXPECT_EQ(ParseHttpDateNs("Sun, 30 Aug 2015 12:36:00 GMT"), 1440938160 * kSec);
   EXPECT_FALSE(ParseHttpDateNs("Sun, 30 Foo 2015 12:36:00 GMT"));

@@ -39,17 +39,23 @@ def test_restart_after_sigkill_sweeps_stale_mounts(ferry):
     assert fp.pod.leftovers() == CLEAN
 
 
+JOB_SCRIPT = """ls /datasets
+for d in /datasets/*/; do
+  echo "$d: $(find "$d" -type f | wc -l) files"
+done
+"""
+
+
 def test_job_completes_with_native_sidecar(ferry):
     job = example("Job", "job.yaml") or {
         "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "etl"},
         "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [
-            {"name": "etl", "image": "busybox", "command": ["true"]}]}}}}
-    fp = ferry(manifest=job, initial=["a"],
-               app_command=["sh", "-c", "cat /datasets/a/hello.txt"])
+            {"name": "etl", "image": "busybox", "command": ["sh", "-c", JOB_SCRIPT]}]}}}}
+    fp = ferry(manifest=job, initial=["a"], app_command=None)  # the example's own command
     fp.start()
     fp.pod.wait_phase(("Succeeded", "Failed"), timeout=30)
     assert fp.pod.phase == "Succeeded", fp.pod.describe()
-    assert "hello from a" in fp.pod[fp.app].logs()
+    assert "/datasets/a/: 2 files" in fp.pod[fp.app].logs()
     wait_for(lambda: not fp.pod["ferry-sidecar"].running(), what="the sidecar to be stopped")
     fp.pod.terminate()
     assert fp.pod.leftovers() == CLEAN

@@ -154,6 +154,9 @@ class Filesystem final : private MetadataCache::Observer {
   // Bytes [offset, offset + out.size()), short only at end of file. EBADF.
   StatusOr<size_t> Read(uint64_t fh, uint64_t offset, std::span<std::byte> out);
   void Release(uint64_t fh);
+  // The fd behind an open handle whose source gave one (OpenLocal), for
+  // splicing replies straight from it; -1 otherwise. Valid until Release(fh).
+  int LocalFd(uint64_t fh) const;
 
   StatFsReply StatFs() const;
   // The answer to every modifying operation (`op` names it in the message).

@@ -194,10 +194,25 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void OpRead(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t off, fuse_file_info* fi) {
-  std::unique_ptr<std::byte[]> buf(new std::byte[size]);
-  StatusOr<size_t> n = Fs(req).Read(fi->fh, static_cast<uint64_t>(off), {buf.get(), size});
+  Filesystem& fs = Fs(req);
+  if (Ctx(req).conn.splice_write) {
+    int fd = fs.LocalFd(fi->fh);
+    if (fd >= 0) {
+      // libfuse splices file -> pipe -> /dev/fuse, or copies if it cannot.
+      fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+      bv.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+      bv.buf[0].fd = fd;
+      bv.buf[0].pos = off;
+      fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+      return;
+    }
+  }
+  // One buffer per worker thread, reused: no allocation or page faults per read.
+  thread_local std::vector<std::byte> buf;
+  if (buf.size() < size) buf.resize(size);
+  StatusOr<size_t> n = fs.Read(fi->fh, static_cast<uint64_t>(off), {buf.data(), size});
   if (!n.ok()) return ReplyErr(req, n.status());
-  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.get()), *n);
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), *n);
 }
 
 void OpRelease(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {

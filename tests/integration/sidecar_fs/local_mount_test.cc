@@ -140,6 +140,15 @@ TEST_P(LocalMountTest, EveryFileReadsBackIdentically) {
   EXPECT_EQ(server_->NegotiatedMaxWrite(), 1u << 20);
 }
 
+TEST_P(LocalMountTest, SplicedRepliesReadBackIdentically) {
+  FuseServerOptions o;
+  o.conn.splice_write = true;  // replies spliced from the LocalSource fds
+  Start(FilesystemOptions::ForLocal(), o);
+  for (const std::string& f : SourceFiles()) {
+    EXPECT_EQ(ReadFile(mnt_ + "/" + f), ReadFile(src_ + "/" + f)) << f;
+  }
+}
+
 TEST_P(LocalMountTest, StatFieldsMatchTheSource) {
   Start();
   for (const char* rel : {"small.txt", "a/b/mib", "a", "a/b/c", "link", "empty"}) {

@@ -1,8 +1,11 @@
 #include "webhook/http_server.h"
 
 #include <civetweb.h>
+#include <link.h>
+#include <openssl/ssl.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -60,6 +63,70 @@ void Send(struct mg_connection* conn, const HttpReply& reply, bool close) {
   }
 }
 
+// Debian's libcivetweb 1.15 is built for the OpenSSL 1.1 API and loads libssl with
+// dlopen + dlsym into its function table `ssl_sw` ({name, category, ptr} entries).
+// OpenSSL 3 exports SSL_get_peer_certificate only as a macro for
+// SSL_get1_peer_certificate, so that entry stays NULL (civetweb's reference count
+// makes the failed load look successful) and every TLS connection crashes when civetweb
+// calls it right after the handshake. Both functions return a new reference, so the
+// fix is to fill the entry with SSL_get1_peer_certificate. The entry is found by
+// scanning civetweb's writable segments for a pointer to its "SSL_get_peer_certificate"
+// string. No-op when the entry is already set (a civetweb built for OpenSSL 3).
+struct TableScan {
+  std::vector<std::pair<uintptr_t, size_t>> readable;
+  std::vector<std::pair<uintptr_t, size_t>> writable;
+};
+
+int CollectCivetwebSegments(struct dl_phdr_info* info, size_t, void* data) {
+  if (info->dlpi_name == nullptr || std::strstr(info->dlpi_name, "libcivetweb") == nullptr) {
+    return 0;
+  }
+  auto* scan = static_cast<TableScan*>(data);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD) continue;
+    uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+    if (ph.p_flags & PF_R) scan->readable.emplace_back(start, ph.p_memsz);
+    if (ph.p_flags & PF_W) scan->writable.emplace_back(start, ph.p_memsz);
+  }
+  return 1;
+}
+
+Status RepairCivetwebTlsTable() {
+  TableScan scan;
+  dl_iterate_phdr(&CollectCivetwebSegments, &scan);
+  static constexpr char kName[] = "SSL_get_peer_certificate";
+  int repaired = 0, found = 0;
+  for (auto [rstart, rsize] : scan.readable) {
+    const char* base = reinterpret_cast<const char*>(rstart);
+    for (const char* p = base; p + sizeof(kName) <= base + rsize;) {
+      const void* hit = std::memchr(p, 'S', static_cast<size_t>(base + rsize - p));
+      if (hit == nullptr) break;
+      p = static_cast<const char*>(hit);
+      if (std::memcmp(p, kName, sizeof(kName)) == 0 && (p == base || p[-1] == '\0')) {
+        for (auto [wstart, wsize] : scan.writable) {
+          // Entries are {const char* name; enum category (padded); void (*ptr)(void)}.
+          auto* w = reinterpret_cast<uintptr_t*>(wstart);
+          size_t n = wsize / sizeof(uintptr_t);
+          for (size_t i = 0; i + 2 < n; ++i) {
+            if (w[i] != reinterpret_cast<uintptr_t>(p) || w[i + 1] > 8) continue;
+            ++found;
+            if (w[i + 2] == 0) {
+              w[i + 2] = reinterpret_cast<uintptr_t>(&SSL_get1_peer_certificate);
+              ++repaired;
+            }
+          }
+        }
+      }
+      ++p;
+    }
+  }
+  if (found > 0) {
+    GetLogger("webhook.http")->debug("civetweb TLS table: {} entries, {} repaired", found, repaired);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int HttpServer::OnRequest(::mg_connection* conn, void* cbdata) {
@@ -98,6 +165,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions&
   if (options.ssl_ctx == nullptr) return InvalidArgument("HttpServer needs an SSL_CTX");
   std::unique_ptr<HttpServer> server(new HttpServer(options, handler));
   mg_init_library(MG_FEATURES_TLS);
+  FERRY_RETURN_IF_ERROR(RepairCivetwebTlsTable());
   std::string ports = (options.host.empty() ? "" : options.host + ":") +
                       std::to_string(options.port) + "s";
   std::string threads = std::to_string(options.num_threads);

@@ -108,8 +108,13 @@ StatusOr<std::unique_ptr<TlsReloader>> TlsReloader::Create(Options options) {
   if (ctx == nullptr) return Internal("SSL_CTX_new: " + OpenSslError());
   r->ctx_ = ctx;
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  // No session resumption (no tickets, no cache): a resumed session would keep the
+  // certificate of its first handshake after a reload. Admission clients keep their
+  // connections alive, so full handshakes are rare.
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+                               SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(ctx, 0);
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   // Initial pair on the context too, so code that checks the context finds one.
   if (SSL_CTX_use_certificate(ctx, pair->cert) != 1 ||

@@ -6,7 +6,8 @@
 // that the key matches the certificate and swaps the pair in atomically. A half-written
 // or mismatched pair is ignored until a later poll succeeds, so the last good pair keeps
 // serving: no handshake ever sees a missing certificate and no connection is dropped
-// (established connections keep their session).
+// (established connections keep their session; sessions are never resumed, so every
+// new connection gets the newest certificate).
 //
 // Lock order: pair_mu_ is a leaf; the watcher never holds it while reading files.
 

@@ -138,6 +138,7 @@ HttpsClient::HttpsClient(std::string ca_file, std::string host, int port)
   curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 10L);
   curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl_, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  curl_easy_setopt(curl_, CURLOPT_MAXCONNECTS, 1L);
 }
 
 HttpsClient::~HttpsClient() {
@@ -156,7 +157,10 @@ HttpsResponse HttpsClient::Perform(const std::string& path, const std::string* b
   curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Collect);
   curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &r.body);
   curl_easy_setopt(curl_, CURLOPT_CERTINFO, certinfo ? 1L : 0L);
+  // A fresh connection is closed after use, so idle connections never pile up on the
+  // server (civetweb serves one connection per worker thread).
   curl_easy_setopt(curl_, CURLOPT_FRESH_CONNECT, certinfo ? 1L : 0L);
+  curl_easy_setopt(curl_, CURLOPT_FORBID_REUSE, certinfo ? 1L : 0L);
   if (body != nullptr) {
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body->data());

@@ -97,11 +97,11 @@ TEST_F(WebhookServerTest, WrongServiceNameFailsVerification) {
 TEST_F(WebhookServerTest, Tls12And13WorkAndTls11IsRefused) {
   StartWebhook();
   auto c = Client();
-  c->SetTlsVersions(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2);
+  c->SetTlsVersions(static_cast<long>(CURL_SSLVERSION_TLSv1_2) | static_cast<long>(CURL_SSLVERSION_MAX_TLSv1_2));
   EXPECT_EQ(c->GetWithNewConnection("/healthz").status, 200);
-  c->SetTlsVersions(CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_TLSv1_3);
+  c->SetTlsVersions(static_cast<long>(CURL_SSLVERSION_TLSv1_3) | static_cast<long>(CURL_SSLVERSION_MAX_TLSv1_3));
   EXPECT_EQ(c->GetWithNewConnection("/healthz").status, 200);
-  c->SetTlsVersions(CURL_SSLVERSION_TLSv1_1 | CURL_SSLVERSION_MAX_TLSv1_1);
+  c->SetTlsVersions(static_cast<long>(CURL_SSLVERSION_TLSv1_1) | static_cast<long>(CURL_SSLVERSION_MAX_TLSv1_1));
   EXPECT_NE(c->GetWithNewConnection("/healthz").curl, CURLE_OK);
 }
 
@@ -121,7 +121,13 @@ TEST_F(WebhookServerTest, CertificateRotationUnderLoadDropsNothing) {
         // Mix reused and fresh connections so handshakes happen during the swap.
         HttpsResponse r = (++n % 5 == t % 5) ? c->GetWithNewConnection("/readyz")
                                              : c->Post("/mutate", review);
-        (r.curl == CURLE_OK && r.status == 200 ? ok : failed).fetch_add(1);
+        if (r.curl == CURLE_OK && r.status == 200) {
+          ok.fetch_add(1);
+        } else {
+          failed.fetch_add(1);
+          ADD_FAILURE() << "request failed during rotation: " << curl_easy_strerror(r.curl)
+                        << " status " << r.status;
+        }
       }
     });
   }
@@ -146,7 +152,7 @@ TEST_F(WebhookServerTest, CertificateRotationUnderLoadDropsNothing) {
   wait_ok(after_swap + 50);
   stop = true;
   for (auto& th : load) th.join();
-  EXPECT_EQ(served, NormalizeSerial(next->serial));
+  EXPECT_EQ(served, NormalizeSerial(next->serial)) << proc_.stderr_text();
   EXPECT_EQ(failed.load(), 0);
   EXPECT_GT(ok.load(), after_swap);
   std::string metrics = Client()->Get("/metrics").body;

@@ -127,6 +127,12 @@ StatusOr<DatasetSpec> ParseImpl(std::string_view text) {
                            " bytes; a ConfigMap holds at most 1 MiB (1048576 bytes): split the "
                            "datasets over several ConfigMaps (annotation ferry.io/datasets)");
   }
+  // Kubernetes keeps ConfigMap data as UTF-8 strings; anything else cannot come
+  // from a real ConfigMap and would not survive SerializeDatasetSpec.
+  if (size_t bad = yaml::FindInvalidUtf8(text); bad != std::string_view::npos) {
+    return InvalidArgument("datasets.yaml is not valid UTF-8 (byte " + std::to_string(bad) +
+                           "); save the file as UTF-8");
+  }
   FERRY_ASSIGN_OR_RETURN(std::vector<YAML::Node> docs, yaml::LoadAll(text));
   size_t non_empty = 0;
   for (const YAML::Node& d : docs) non_empty += d.IsNull() ? 0 : 1;

@@ -268,9 +268,31 @@ Status CheckPreload(const std::vector<std::string>& globs) {
   return Status::Ok();
 }
 
+// Every string of the mount: valid UTF-8 (YAML escapes such as "\ud800" can
+// produce invalid sequences) and no NUL byte (values end up in C strings).
+Status CheckText(const MountSpec& m) {
+  auto bad = [](std::string_view v) {
+    return yaml::FindInvalidUtf8(v) != std::string_view::npos ||
+           v.find('\0') != std::string_view::npos;
+  };
+  std::string field;
+  if (bad(m.source)) field = "source";
+  if (bad(m.credentials)) field = "credentials";
+  for (const auto& [k, v] : m.options) {
+    if (bad(k) || bad(v)) field = "options " + yaml::Quote(k);
+  }
+  for (const std::string& g : m.cache.preload) {
+    if (bad(g)) field = "cache.preload";
+  }
+  if (field.empty()) return Status::Ok();
+  return InvalidArgument(field + ": contains a NUL byte or invalid UTF-8 (from an escape "
+                                 "sequence); write the text plainly");
+}
+
 Status ValidateMount(ParsedMount& pm) {
   MountSpec& m = pm.spec;
   Status s = CheckMountName(m.name);
+  if (s.ok()) s = CheckText(m);
   if (s.ok()) s = CheckSource(m);
   if (s.ok()) s = CheckOptions(m);
   if (s.ok() && !m.credentials.empty()) s = CheckCredentials(m.credentials);

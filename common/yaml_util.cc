@@ -290,6 +290,16 @@ std::string Suggest(std::string_view word, std::initializer_list<std::string_vie
   return best;
 }
 
+size_t FindInvalidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) continue;
+    size_t len = Utf8SequenceLength(s.substr(i));
+    if (len == 0) return i;
+    i += len - 1;
+  }
+  return std::string_view::npos;
+}
+
 std::string Quote(std::string_view s) {
   constexpr size_t kMaxQuoted = 80;
   std::string out = "\"";

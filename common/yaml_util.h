@@ -65,6 +65,10 @@ std::string_view KindName(const YAML::Node& node);
 // prefix match), or "" when none is close. Used for "did you mean" hints.
 std::string Suggest(std::string_view word, std::initializer_list<std::string_view> candidates);
 
+// Offset of the first byte of `s` that is not part of valid UTF-8 (overlong
+// forms, surrogates and code points above U+10FFFF are invalid), or npos.
+size_t FindInvalidUtf8(std::string_view s);
+
 // `s` in double quotes for messages: control characters escaped, cut to 80
 // bytes with "..." so that a huge or binary value cannot flood a log line.
 std::string Quote(std::string_view s);

@@ -151,6 +151,24 @@ TEST(DatasetSpec, ErrorsNameIndexNameFieldAndLine) {
             "oss://, http://, https://, local:// or exec:// (line 4)");
 }
 
+TEST(DatasetSpec, InvalidUtf8AndNulAreRefused) {
+  // Fuzzer find: invalid UTF-8 inside a quoted source did not survive Serialize.
+  StatusOr<DatasetSpec> raw = ParseDatasetSpec("mounts: [{name: a, source: \"local:///d\xf4\"}]\n");
+  ASSERT_FALSE(raw.ok());
+  EXPECT_NE(raw.status().message().find("not valid UTF-8 (byte 38)"), std::string_view::npos)
+      << raw.status().message();
+  StatusOr<DatasetSpec> surrogate =
+      ParseDatasetSpec("mounts: [{name: a, source: \"local:///d\\ud800\"}]\n");
+  ASSERT_FALSE(surrogate.ok());
+  EXPECT_NE(surrogate.status().message().find("invalid unicode"), std::string_view::npos);
+  StatusOr<DatasetSpec> nul =
+      ParseDatasetSpec("mounts: [{name: a, source: local:///d, options: {k: \"a\\0b\"}}]\n");
+  ASSERT_FALSE(nul.ok());
+  EXPECT_EQ(nul.status().message(),
+            "mounts[0] \"a\": options \"k\": contains a NUL byte or invalid UTF-8 (from an escape "
+            "sequence); write the text plainly (line 1)");
+}
+
 TEST(DatasetSpec, SizeLimitIsOneMebibyte) {
   std::string ok = "mounts: []\n";
   ok += std::string(spec_internal::kMaxSpecBytes - ok.size() - 1, '#') + "\n";

@@ -39,7 +39,7 @@ StatusOr<std::string> ReadWholeFile(const std::string& path) {
 
 }  // namespace
 
-uint64_t Fnv1a64(std::string_view data) {
+uint64_t ConfigTextHash(std::string_view data) {
   uint64_t h = 14695981039346656037ULL;
   for (char c : data) {
     h ^= static_cast<unsigned char>(c);
@@ -61,7 +61,7 @@ ConfigSnapshot ReadConfigSnapshot(const std::string& dir, const std::string& fil
   } else if (!text.status().Is(StatusCode::kNotFound)) {
     snap.error = text.status();
   }
-  snap.hash = Fnv1a64(snap.text);
+  snap.hash = ConfigTextHash(snap.text);
   return snap;
 }
 

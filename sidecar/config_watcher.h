@@ -51,8 +51,8 @@ struct ConfigWatcherOptions {
   std::chrono::milliseconds tick{1'000};  // on_tick period (housekeeping)
 };
 
-// FNV-1a 64-bit, exposed for tests and logs.
-uint64_t Fnv1a64(std::string_view data);
+// FNV-1a 64-bit of the spec text, for logs.
+uint64_t ConfigTextHash(std::string_view data);
 
 // Reads the spec file of `dir` as described above. Never fails: errors land in
 // ConfigSnapshot::error.

@@ -6,13 +6,111 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "sidecar/cache/cache_options.h"
+#include "sidecar/cache/tiered_block_cache.h"
+#include "sidecar/fs/filesystem.h"
+#include "sidecar/fs/fuse_server.h"
+#include "sidecar/source/local_source.h"
+#include "sidecar/source/remote_sources.h"
 
 namespace ferry::sidecar {
 namespace {
 
 std::shared_ptr<spdlog::logger> Log() { return GetLogger("sidecar.reconciler"); }
 
+// How long the kernel may take to send INIT on a fresh mount.
+constexpr std::chrono::seconds kInitTimeout{10};
+
+// A source, its cache and the FUSE loop serving them. Members are destroyed
+// in reverse order: the server (and its Filesystem) before what it reads.
+class FuseDatasetServer final : public DatasetServer {
+ public:
+  FuseDatasetServer(std::unique_ptr<DataSource> source, std::unique_ptr<TieredBlockCache> cache)
+      : source_(std::move(source)), cache_(std::move(cache)) {}
+  ~FuseDatasetServer() override {
+    if (server_ != nullptr) server_->Stop();
+  }
+  bool Finished() const override { return !server_->Running(); }
+  DatasetServerStats Stats() const override {
+    DatasetServerStats st;
+    st.bytes_read = source_->Stats().bytes_read;
+    if (cache_ != nullptr) {
+      CacheStats c = cache_->Stats();
+      st.bytes_cached = c.memory_bytes + c.disk_bytes;
+    }
+    return st;
+  }
+  DataSource& source() { return *source_; }
+  TieredBlockCache* cache() { return cache_.get(); }
+  void SetServer(std::unique_ptr<FuseServer> server) { server_ = std::move(server); }
+
+ private:
+  std::unique_ptr<DataSource> source_;
+  std::unique_ptr<TieredBlockCache> cache_;
+  std::unique_ptr<FuseServer> server_;
+};
+
+class FuseDatasetServerFactory final : public DatasetServerFactory {
+ public:
+  FuseDatasetServerFactory(FuseDatasetOptions options, Clock& clock)
+      : options_(std::move(options)), clock_(clock) {}
+
+  StatusOr<std::unique_ptr<DatasetServer>> Start(const MountSpec& spec,
+                                                 const MountFn& mount) override {
+    FERRY_ASSIGN_OR_RETURN(std::unique_ptr<DataSource> source, MakeSource(spec));
+    std::unique_ptr<TieredBlockCache> cache;
+    bool local = spec.scheme == "local";
+    if (!local) {
+      FERRY_ASSIGN_OR_RETURN(CacheOptions cache_options,
+                             ParseCacheOptions(spec.options, options_.cache_dir + "/" + spec.name));
+      FERRY_ASSIGN_OR_RETURN(cache, TieredBlockCache::Create(*source, cache_options, clock_));
+    }
+    auto dataset = std::make_unique<FuseDatasetServer>(std::move(source), std::move(cache));
+    auto fs = std::make_unique<Filesystem>(
+        dataset->source(), dataset->cache(),
+        local ? FilesystemOptions::ForLocal() : FilesystemOptions::ForRemote(), clock_);
+    FERRY_ASSIGN_OR_RETURN(UniqueFd fd, mount());
+    FuseServerOptions server_options;
+    server_options.max_threads = options_.max_threads;
+    server_options.read_only = spec.read_only;
+    server_options.fsname = "ferry:" + spec.name;
+    FERRY_ASSIGN_OR_RETURN(std::unique_ptr<FuseServer> server,
+                           FuseServer::StartOnFd(std::move(fd), std::move(fs), server_options));
+    if (!server->WaitInitialized(kInitTimeout)) {
+      return DeadlineExceeded("the kernel did not complete FUSE INIT within 10 s");
+    }
+    dataset->SetServer(std::move(server));
+    return std::unique_ptr<DatasetServer>(std::move(dataset));
+  }
+
+ private:
+  StatusOr<std::unique_ptr<DataSource>> MakeSource(const MountSpec& spec) {
+    if (spec.scheme == "local") {
+      std::string root = spec.source.substr(std::string_view("local://").size());
+      auto local = std::make_unique<LocalSource>(root);
+      FERRY_RETURN_IF_ERROR(local->CheckRoot().WithContext(spec.source));
+      return std::unique_ptr<DataSource>(std::move(local));
+    }
+    if (spec.scheme == "s3" || spec.scheme == "oss" || spec.scheme == "http" ||
+        spec.scheme == "https") {
+      SourceEnv env;
+      env.config_dir = options_.config_dir;
+      env.clock = &clock_;
+      return MakeRemoteSource(spec, env);
+    }
+    return Unimplemented("source scheme " + spec.scheme + " not supported yet");
+  }
+
+  const FuseDatasetOptions options_;
+  Clock& clock_;
+};
+
 }  // namespace
+
+std::unique_ptr<DatasetServerFactory> NewFuseDatasetServerFactory(FuseDatasetOptions options,
+                                                                  Clock& clock) {
+  return std::make_unique<FuseDatasetServerFactory>(std::move(options), clock);
+}
 
 MountReconciler::MountReconciler(MountProvider& provider, DatasetServerFactory& factory,
                                  StatusModel& model, Clock& clock, ReconcilerOptions options)

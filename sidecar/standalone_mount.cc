@@ -31,6 +31,7 @@ struct Args {
   std::string source;
   std::string dir;
   bool foreground = false;
+  bool help = false;
   std::map<std::string, std::string> options;
 };
 
@@ -43,6 +44,8 @@ StatusOr<Args> ParseArgs(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "-f") {
       a.foreground = true;
+    } else if (arg == "-h" || arg == "--help") {
+      a.help = true;
     } else if (arg == "-o" || (arg.rfind("-o", 0) == 0 && arg.size() > 2)) {
       std::string list = arg.size() > 2 ? arg.substr(2) : (i + 1 < argc ? argv[++i] : "");
       if (list.empty()) return InvalidArgument("-o needs a value");
@@ -63,6 +66,7 @@ StatusOr<Args> ParseArgs(int argc, char** argv) {
       positional.push_back(arg);
     }
   }
+  if (a.help) return a;
   if (positional.size() != 2) return InvalidArgument("need SOURCE and DIR");
   a.source = positional[0];
   a.dir = positional[1];
@@ -177,8 +181,9 @@ int Serve(const Args& args, int ready_fd) {
   }
   if (!source.ok()) {
     log->error("{}", source.status().ToString());
-    report('1');
-    return source.status().Is(StatusCode::kInvalidArgument) ? 2 : 1;
+    int code = source.status().Is(StatusCode::kInvalidArgument) ? 2 : 1;
+    report(static_cast<char>('0' + code));
+    return code;
   }
   // SIGINT/SIGTERM/SIGHUP are taken with sigwait; the server's threads block them.
   sigset_t stop_signals;
@@ -239,6 +244,10 @@ int RunStandaloneMount(int argc, char** argv) {
                  kUsage);
     return 2;
   }
+  if (args->help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   if (args->foreground) return Serve(*args, -1);
   // Detach like s3fs: the parent exits once the child has mounted (or failed).
   int pipefd[2];
@@ -263,7 +272,8 @@ int RunStandaloneMount(int argc, char** argv) {
     n = ::read(pipefd[0], &c, 1);
   } while (n < 0 && errno == EINTR);
   ::close(pipefd[0]);
-  return n == 1 && c == '0' ? 0 : 1;
+  if (n != 1) return 1;  // the child died before reporting
+  return c >= '0' && c <= '2' ? c - '0' : 1;
 }
 
 }  // namespace ferry::sidecar

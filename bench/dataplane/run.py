@@ -32,8 +32,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-GIB = 1 << 30
-SMALL_FILES, SMALL_DIRS, SMALL_SIZE = 2000, 100, 256 << 10
+GIB = 1 << 30  # size of the big file; --big-mib shrinks it for a smoke run
+SMALL_FILES, SMALL_DIRS, SMALL_SIZE = 2000, 100, 256 << 10  # --small-files shrinks the count
 BUCKET = "bench"
 KEY = "S3RVER"  # s3rver's built-in credentials
 S3RVER = "/opt/ferry-tools/node_modules/.bin/s3rver"
@@ -121,7 +121,7 @@ def make_data(data):
     os.makedirs(data, exist_ok=True)
     big = os.path.join(data, "big")
     if not os.path.exists(big) or os.path.getsize(big) != GIB:
-        subprocess.run(["dd", "if=/dev/urandom", f"of={big}", "bs=4M", "count=256",
+        subprocess.run(["dd", "if=/dev/urandom", f"of={big}", "bs=1M", f"count={GIB >> 20}",
                         "iflag=fullblock", "status=none"], check=True, timeout=600)
     files = []
     for i in range(SMALL_FILES):
@@ -145,8 +145,11 @@ def start(kind, cmd, **kw):
 
 def start_s3rver(work, data, files):
     port = free_port()
-    start("s3rver", [S3RVER, "--directory", os.path.join(work, "s3rver"), "--address", "127.0.0.1",
-                     "--port", str(port), "--silent"])
+    # s3rver 3.7.1 makes continuation tokens with DES, which node's OpenSSL 3
+    # refuses without the legacy provider: every truncated listing would fail.
+    start("s3rver", [S3RVER, "--directory", data + ".s3rver", "--address", "127.0.0.1",
+                     "--port", str(port), "--silent"],
+          env=dict(os.environ, NODE_OPTIONS="--openssl-legacy-provider"))
     wait_for(lambda: port_open(port), "s3rver")
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
@@ -211,6 +214,7 @@ class Mount:
 
     def command(self):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=KEY)
+        env.pop("AWS_CA_BUNDLE", None)  # rclone's SDK refuses it with its own transport; loopback is plain HTTP
         if self.tool == "ferry":
             src = f"s3://{BUCKET}/" if self.server == "s3rver" else self.base_url + "/"
             opts = [f"cache_memory={MEMORY_TIER}", f"cache_dir={self.cache}", "cache_disk=4Gi"]
@@ -322,11 +326,12 @@ def curl_many(urls, streams, work):
     with open(cfg, "w") as f:
         for u in urls:
             f.write(f'url = "{u}"\noutput = "/dev/null"\n')
-    cmd = ["curl", "-sf", "-K", cfg]
+    cmd = ["curl", "-sf", "--no-progress-meter", "-K", cfg]
     if streams > 1:
         cmd[1:1] = ["-Z", "--parallel-max", str(streams)]
     t = time.monotonic()
-    subprocess.run(cmd, check=True, timeout=STEP_TIMEOUT)
+    subprocess.run(cmd, check=True, timeout=STEP_TIMEOUT, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     return len(urls) * SMALL_SIZE / (time.monotonic() - t) / 1e6
 
 
@@ -406,7 +411,8 @@ def report(args, servers, cols, direct, errors):
            "",
            f"Command: `python3 bench/dataplane/run.py --build {args.build} --runs {args.runs}`  ",
            f"Machine: {platform.node()}, {os.cpu_count()} CPUs, kernel {platform.release()}; "
-           f"ferry memory tier {MEMORY_TIER}, disk tier on the work dir. MB/s = 10^6 B/s, "
+           f"ferry memory tier {MEMORY_TIER}, disk tier on the work dir. Data: a {GIB >> 20} MiB "
+           f"file, {SMALL_FILES} x 256 KiB files in {SMALL_DIRS} dirs. MB/s = 10^6 B/s, "
            "median (min-max) of the runs; CPU = daemon user+sys seconds for that step.", ""]
     for server in servers:
         d = direct[server]
@@ -497,14 +503,20 @@ def main():
     ap.add_argument("--servers", default="s3rver,nginx")
     ap.add_argument("--ferry-opt", action="append", default=[], help="extra -o k=v for ferry")
     ap.add_argument("--out", default="")
+    ap.add_argument("--big-mib", type=int, default=1024, help="smoke runs only: smaller big file")
+    ap.add_argument("--small-files", type=int, default=2000, help="smoke runs only: fewer files")
     args = ap.parse_args()
+    global GIB, SMALL_FILES
+    GIB, SMALL_FILES = args.big_mib << 20, args.small_files
+    if not (1 <= args.big_mib <= 4096 and 100 <= args.small_files <= 2000):
+        sys.exit("--big-mib must be 1..4096 and --small-files 100..2000")
     if os.geteuid() != 0:
         sys.exit("run as root: mounts and drop_caches need it")
     if not 1 <= args.runs <= 10:
         sys.exit("--runs must be 1..10")
     ensure_tools()
     work = os.path.abspath(args.work)
-    data = os.path.join(work, "data")
+    data = os.path.join(work, f"data-{args.big_mib}m-{args.small_files}")
     os.makedirs(work, exist_ok=True)
     log("preparing data")
     files = make_data(data)

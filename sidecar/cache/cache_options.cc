@@ -78,7 +78,9 @@ StatusOr<CacheOptions> ParseCacheOptions(const std::map<std::string, std::string
   CacheOptions o;
   o.disk_dir = std::string(default_disk_dir);
   bool disk_given = false;
-  for (const auto& [key, value] : options) {
+  for (const auto& kv : options) {
+    const std::string& key = kv.first;  // not a structured binding: clang 14 cannot capture one
+    const std::string& value = kv.second;
     bool ours = key.rfind("cache_", 0) == 0 || key.rfind("prefetch_", 0) == 0 || key == "block_size";
     if (!ours) continue;
     auto size = [&](uint64_t& field) -> Status {

@@ -162,8 +162,9 @@ def start_s3rver(work, data, files):
     req("PUT", f"/{BUCKET}")
     if req("HEAD", f"/{BUCKET}/big") != 200:
         log("uploading the data set to s3rver (once)")
-        with open(os.path.join(data, "big"), "rb") as f:
-            req("PUT", f"/{BUCKET}/big", f.read())
+        # Python's http.client loses the connection on a 1 GiB body; curl streams it.
+        subprocess.run(["curl", "-sf", "-o", "/dev/null", "-T", os.path.join(data, "big"),
+                        f"http://127.0.0.1:{port}/{BUCKET}/big"], check=True, timeout=STEP_TIMEOUT)
         # s3rver omits prefixes holding only subdirectories from a delimiter
         # listing: marker objects make every directory visible.
         req("PUT", f"/{BUCKET}/small/", b"")

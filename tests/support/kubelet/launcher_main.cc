@@ -74,15 +74,26 @@ int RunContainer(const std::string& spec_path, int report_fd) {
   if (::unshare(CLONE_NEWNS | CLONE_NEWPID) != 0) {
     return Fail(StatusFromErrno(errno, "unshare(mnt, pid)"));
   }
+  // The pid is reported once the child has exec'd (the CLOEXEC pipe closes) or
+  // died, so "started" means what it means for a runtime: the root is built.
+  int exec_pipe[2];
+  if (::pipe2(exec_pipe, O_CLOEXEC) != 0) return Fail(StatusFromErrno(errno, "pipe2"));
   pid_t child = ::fork();
   if (child < 0) return Fail(StatusFromErrno(errno, "fork"));
   if (child == 0) {
     ::close(report_fd);
+    ::close(exec_pipe[0]);
     ContainerMain(*spec);
   }
+  ::close(exec_pipe[1]);
+  char byte;
+  while (::read(exec_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  ::close(exec_pipe[0]);
   std::string line = std::to_string(child) + "\n";
-  if (::write(report_fd, line.data(), line.size()) < 0)
+  if (::write(report_fd, line.data(), line.size()) < 0) {
     return Fail(StatusFromErrno(errno, "report"));
+  }
   ::close(report_fd);
   int status = 0;
   while (::waitpid(child, &status, 0) < 0) {

@@ -73,10 +73,9 @@ def small_read(root, list_path, readers):
                      stdin=lst, stdout=subprocess.DEVNULL, cwd=root)
 
 
-def mount(binary, data, mnt, threads):
+def mount(binary, data, mnt, opts):
     os.makedirs(mnt, exist_ok=True)
-    proc = subprocess.Popen([binary, "mount", f"local://{data}", mnt, "-o",
-                             f"ro,threads={threads}", "-f"])
+    proc = subprocess.Popen([binary, "mount", f"local://{data}", mnt, "-o", opts, "-f"])
     deadline = time.time() + 20
     while not os.path.ismount(mnt):
         if proc.poll() is not None or time.time() > deadline:
@@ -110,6 +109,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=16)
     ap.add_argument("--read-ahead-kb", type=int, default=16384)
+    ap.add_argument("--mount-opts", default="", help="extra -o options, e.g. splice=1")
     ap.add_argument("--out", default="")
     ap.add_argument("--keep-data", action="store_true")
     args = ap.parse_args()
@@ -120,7 +120,8 @@ def main():
     with open(list_path, "w") as f:
         f.write("\n".join(files) + "\n")
 
-    proc = mount(binary, args.data, args.mnt, args.threads)
+    opts = f"ro,threads={args.threads}" + (f",{args.mount_opts}" if args.mount_opts else "")
+    proc = mount(binary, args.data, args.mnt, opts)
     ra_path = set_read_ahead(args.mnt, args.read_ahead_kb)
     results = {}  # test -> target -> [MB/s]
     cpu = {}  # test -> [daemon CPU s]
@@ -185,14 +186,15 @@ def main():
     header = (f"Machine: {os.cpu_count()} vCPU {cpu_model}, "
               f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / GIB:.1f} GiB RAM, "
               f"kernel {platform.release()}, data on ext4 ({args.data}). FUSE mount: "
-              f"`ferry-bench-mount mount local://DATA MNT -o ro,threads={args.threads} -f`, "
+              f"`ferry-bench-mount mount local://DATA MNT -o {opts} -f`, "
               f"{ra_path} = {args.read_ahead_kb}. {args.runs} runs, direct and FUSE alternating; "
               "median (min-max); ratio = FUSE/direct per run.")
     print(header + "\n\n" + table)
     if args.out:
         with open(args.out, "w") as f:
             f.write(f"# local_fs: local:// through FUSE vs direct reads\n\nCommand: "
-                    f"`python3 bench/local_fs/run.py --build {args.build} --runs {args.runs}`\n\n"
+                    f"`python3 bench/local_fs/run.py --build {args.build} --runs {args.runs}"
+                    f"{' --mount-opts ' + args.mount_opts if args.mount_opts else ''}`\n\n"
                     f"{header}\n\n{table}\n")
 
 

@@ -10,12 +10,11 @@
 namespace ferry::sidecar {
 namespace {
 
-MountSpec Exec(std::string source, std::string args = "") {
-  MountSpec m;
-  m.name = "x";
-  m.scheme = "exec";
-  m.source = std::move(source);
-  if (!args.empty()) m.options["args"] = std::move(args);
+MountSpec Exec(const std::string& source, const std::string& args = "") {
+  // Built as one aggregate: gcc 12 -O3 reports a false -Wrestrict on member-wise
+  // assignment of short literals here.
+  MountSpec m{.name = std::string("x"), .source = source, .scheme = std::string("exec")};
+  if (!args.empty()) m.options.emplace("args", args);
   return m;
 }
 

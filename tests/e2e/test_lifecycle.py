@@ -79,7 +79,7 @@ def test_knative_service_pod(ferry):
 def legacy_webhook(paths):
     require(paths, "ferry-webhook", "ferry-propagator", "ferry-sidecar", "ferryctl")
     with tempfile.TemporaryDirectory(prefix="ferry-legacy-") as d:
-        w = Webhook(paths.binary("ferry-webhook"), d, config_text="mode: legacy\n")
+        w = Webhook(paths.binary("ferry-webhook"), d, config_text="sidecar:\n  mode: legacy\n")
         try:
             yield w
         finally:

@@ -1,6 +1,7 @@
 """Scenario 5 (SIGTERM, SIGKILL + restart) and the other workload shapes: Job, legacy mode,
 Knative Service."""
 import os
+import re
 import signal
 import tempfile
 
@@ -32,6 +33,7 @@ def test_restart_after_sigkill_sweeps_stale_mounts(ferry):
     wait_for(lambda: sidecar.runs == 2 and sidecar.started.is_set(), timeout=30,
              what="the sidecar to restart and pass its startupProbe")
     assert sidecar.exit_codes[0] == 128 + signal.SIGKILL
+    assert re.search(r"\b[1-9]\d* stale mount", sidecar.logs()), "no stale mount was swept"
     wait_for(lambda: fp.visible("a"), what="a served again")
     mounts = fp.fuse_mounts()
     assert [m["mountpoint"].rsplit("/", 1)[1] for m in mounts] == ["a"], mounts  # none stacked

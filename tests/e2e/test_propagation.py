@@ -14,6 +14,8 @@ def test_sidecar_without_bidirectional_app_never_sees_data(ferry):
     # The propagator notices that its mounts do not reach the pod and says so.
     wait_for(lambda: re.search(r"propagat", sidecar.logs(), re.I), timeout=30,
              what="the propagator to report the missing propagation")
+    if sidecar.exit_codes:  # it gave up: the kubelet shows the reason as the termination message
+        assert "Bidirectional" in sidecar.termination_message()
     if fp.pod[fp.app].running():
         assert not fp.visible("a")
         assert fp.ls("/datasets/a") in (None, [])

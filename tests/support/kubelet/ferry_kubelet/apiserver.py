@@ -17,8 +17,8 @@ import jsonpatch
 
 SCHEMA_DIRS = [
     os.environ.get("FERRY_OPENAPI_DIR", ""),
+    # shared/ beside the checkout, as for FERRY_SHARED_DIR in tests/support/CMakeLists.txt
     os.path.join(os.path.dirname(__file__), "../../../../../shared/k8s-openapi-1.35"),
-    "/work/shared/k8s-openapi-1.35",
 ]
 
 

@@ -87,6 +87,7 @@ class Container:
         tml = self.spec.get("terminationMessagePath", "/dev/termination-log")
         tml_src = rootfs + ".termination-log"
         open(tml_src, "a").close()
+        self.termination_log = tml_src
         mounts.append({"source": tml_src, "target": tml, "propagation": "rprivate",
                        "readonly": False})
         return {
@@ -212,6 +213,14 @@ class Container:
         if r.returncode != 0:
             self.event("FailedPostStartHook: exit %d: %s" % (r.returncode, r.stderr.strip()))
         return r.returncode == 0
+
+    def termination_message(self):
+        """What the last run wrote to its terminationMessagePath (kubectl describe shows it)."""
+        try:
+            with open(self.termination_log) as fh:
+                return fh.read()
+        except (AttributeError, FileNotFoundError):
+            return ""
 
     def logs(self):
         try:

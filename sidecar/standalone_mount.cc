@@ -24,7 +24,7 @@ constexpr char kUsage[] =
     "usage: ferry-sidecar mount SOURCE DIR [-o k=v,...] [-f]\n"
     "  SOURCE: local:///abs/path (or /abs/path)\n"
     "  options: ro, threads=N, attr_ttl=D, entry_ttl=D, negative_ttl=D, dir_ttl=D,\n"
-    "           list_on_lookup=0|1, uid=N, gid=N, fsname=NAME, splice=0|1\n"
+    "           list_on_lookup=0|1, uid=N, gid=N, fsname=NAME, splice=0|1, direct_io=0|1\n"
     "  -f: stay in the foreground (default: detach once mounted)\n";
 
 struct Args {
@@ -144,6 +144,8 @@ Status ApplyMountOptions(std::map<std::string, std::string>& o, FilesystemOption
         return InvalidArgument("fsname: must be non-empty without ',', '\\' or spaces");
       }
       server.fsname = v;
+    } else if (k == "direct_io") {
+      FERRY_ASSIGN_OR_RETURN(fs.local_direct_io, ParseBool(k, v));
     } else if (k == "splice") {
       FERRY_ASSIGN_OR_RETURN(server.conn.splice_write, ParseBool(k, v));
     } else {

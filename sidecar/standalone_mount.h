@@ -14,6 +14,7 @@
 //   uid=N gid=N           owner reported for every file (default 0)
 //   fsname=NAME           first field of /proc/mounts (default "ferry")
 //   splice=0|1            reply to reads by splicing from fds (default 0)
+//   direct_io=0|1         read local files with O_DIRECT (default 0)
 //   allow_other           accepted; always on
 // Other keys go to the source (MakeSourceForStandalone); unknown ones fail.
 

@@ -229,6 +229,10 @@ StatusOr<OpenReply> Filesystem::Open(uint64_t ino, int flags) {
     handle->fd = std::move(*fd);
     // Datasets are mostly read front to back: a larger read-ahead window.
     ::posix_fadvise(handle->fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (options_.local_direct_io) {
+      int fl = ::fcntl(handle->fd.get(), F_GETFL);
+      if (fl >= 0) (void)::fcntl(handle->fd.get(), F_SETFL, fl | O_DIRECT);  // best effort
+    }
   } else if (!fd.status().Is(StatusCode::kUnimplemented)) {
     return fd.status();
   }
@@ -251,6 +255,12 @@ StatusOr<size_t> Filesystem::ReadFd(int fd, uint64_t offset, std::span<std::byte
     ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
+      int fl = ::fcntl(fd, F_GETFL);
+      if (errno == EINVAL && fl >= 0 && (fl & O_DIRECT) != 0) {
+        // Unaligned request: this fd reads through the page cache from now on.
+        (void)::fcntl(fd, F_SETFL, fl & ~O_DIRECT);
+        continue;
+      }
       return StatusFromErrno(errno, "pread");
     }
     if (n == 0) break;

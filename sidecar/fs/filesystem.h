@@ -44,6 +44,10 @@ struct FilesystemOptions {
   std::chrono::nanoseconds dir_ttl = std::chrono::seconds(1);
   bool list_on_lookup = true;  // see MetadataOptions
   bool cache_dir = true;       // FOPEN_CACHE_DIR on opendir
+  // Read OpenLocal fds with O_DIRECT where the file system allows it: no
+  // second copy of the data in the backing page cache (the FUSE page cache
+  // keeps it). Buffers handed to Read must then be 4 KiB aligned.
+  bool local_direct_io = false;
   uint32_t uid = 0;            // owner reported for every file
   uint32_t gid = 0;
 

@@ -149,6 +149,15 @@ TEST_P(LocalMountTest, SplicedRepliesReadBackIdentically) {
   }
 }
 
+TEST_P(LocalMountTest, DirectIoReadsBackIdentically) {
+  FilesystemOptions o = FilesystemOptions::ForLocal();
+  o.local_direct_io = true;  // O_DIRECT where /tmp allows it, else buffered
+  Start(o);
+  for (const std::string& f : SourceFiles()) {
+    EXPECT_EQ(ReadFile(mnt_ + "/" + f), ReadFile(src_ + "/" + f)) << f;
+  }
+}
+
 TEST_P(LocalMountTest, StatFieldsMatchTheSource) {
   Start();
   for (const char* rel : {"small.txt", "a/b/mib", "a", "a/b/c", "link", "empty"}) {

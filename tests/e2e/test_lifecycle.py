@@ -33,7 +33,10 @@ def test_restart_after_sigkill_sweeps_stale_mounts(ferry):
     wait_for(lambda: sidecar.runs == 2 and sidecar.started.is_set(), timeout=30,
              what="the sidecar to restart and pass its startupProbe")
     assert sidecar.exit_codes[0] == 128 + signal.SIGKILL
-    assert re.search(r"\b[1-9]\d* stale mount", sidecar.logs()), "no stale mount was swept"
+    # (The probe may pass on the previous run's status.json before the new propagator has
+    # logged anything, so wait for the sweep itself.)
+    wait_for(lambda: re.search(r"\b[1-9]\d* stale mount", sidecar.logs()), timeout=30,
+             what="the restarted propagator to sweep the stale mount")
     wait_for(lambda: fp.visible("a"), what="a served again")
     mounts = fp.fuse_mounts()
     assert [m["mountpoint"].rsplit("/", 1)[1] for m in mounts] == ["a"], mounts  # none stacked
@@ -103,3 +106,17 @@ def test_legacy_mode_pod(node, legacy_webhook):
     fp.pod.terminate()
     assert fp.pod.leftovers() == CLEAN
     assert os.path.isdir(node.dir)
+
+
+@pytest.mark.xfail(reason="known bug: ferryctl probe trusts the previous instance's status.json "
+                          "(the emptyDir outlives the container), so a restarted sidecar passes "
+                          "its startupProbe before its data plane has started", strict=False)
+def test_probe_after_restart_waits_for_the_new_instance(ferry):
+    fp = ferry(initial=["a"]).start()
+    sidecar = fp.pod["ferry-sidecar"]
+    sidecar.kill(signal.SIGKILL)
+    wait_for(lambda: sidecar.runs == 2 and sidecar.running(), interval=0.001,
+             what="the restart")
+    probe = sidecar.exec(sidecar.spec["startupProbe"]["exec"]["command"])
+    if probe.returncode == 0:  # then the new data plane must already serve the dataset
+        assert "serving local:///data/a" in sidecar.logs().split("--- run 2 ---")[1]

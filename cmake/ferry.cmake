@@ -1,5 +1,16 @@
 # Helpers shared by every part's CMakeLists.txt.
 
+# Precompiled headers: the heavy third-party headers most files include. This
+# roughly halves build time on 2 cores (CI budget).
+option(FERRY_PCH "Use precompiled headers" ON)
+function(ferry_precompile name)
+  if(FERRY_PCH)
+    target_precompile_headers(${name} PRIVATE
+      <algorithm> <chrono> <map> <memory> <mutex> <string> <string_view> <vector>
+      <nlohmann/json.hpp> <spdlog/spdlog.h> ${ARGN})
+  endif()
+endfunction()
+
 # ferry_library(NAME DIR [DEPS ...]): static library from every *.cc in DIR (not
 # recursive) except main.cc.
 function(ferry_library name dir)
@@ -12,6 +23,7 @@ function(ferry_library name dir)
     return()
   endif()
   add_library(${name} STATIC ${srcs})
+  ferry_precompile(${name})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PUBLIC ${ARGN} PRIVATE ferry_warnings)
 endfunction()
@@ -35,6 +47,7 @@ function(ferry_test_dir name labels dir)
     return()
   endif()
   add_executable(${name} ${srcs})
+  ferry_precompile(${name} <gtest/gtest.h> <gmock/gmock.h>)
   target_link_libraries(${name} PRIVATE ${ARGN} ferry_test_support GTest::gmock GTest::gtest_main
     ferry_warnings)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)

@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 
-from .node import ns_inode, spawn
+from .node import spawn
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PROPAGATION = {None: "rprivate", "None": "rprivate", "HostToContainer": "rslave",
@@ -31,7 +31,10 @@ class Container:
         self.name = spec["name"]
         self.proc = None
         self.pid = None
-        self.mnt_inodes = set()
+        # Open fds on each run's PID namespace: they keep its inode from being reused by
+        # another test's namespace (nsfs recycles inode numbers), so leftovers() can trust it.
+        # A PID namespace reference keeps neither processes nor mounts alive.
+        self.pidns_fds = []
         self.runs = 0
         self.exit_codes = []
         self.events = []  # (time, text): Started, Killed, FailedPostStartHook, ...
@@ -119,11 +122,20 @@ class Container:
             fh.write(b"--- run %d ---\n" % self.runs)
         self.proc, self.pid = spawn([self.pod.node.paths.launcher, "run", "--spec", spec_path],
                                     self.log_path)
-        ino = ns_inode(self.pid, "mnt")
-        if ino:
-            self.mnt_inodes.add(ino)
+        try:
+            self.pidns_fds.append(os.open("/proc/%d/ns/pid" % self.pid, os.O_RDONLY))
+        except OSError:
+            pass  # already gone: nothing of it can be left either
         self.start_time = time.monotonic()
         self.event("Started (run %d, pid %d)" % (self.runs, self.pid))
+
+    def pidns_inodes(self):
+        return {os.fstat(fd).st_ino for fd in self.pidns_fds}
+
+    def close_fds(self):
+        for fd in self.pidns_fds:
+            os.close(fd)
+        self.pidns_fds = []
 
     def event(self, text):
         self.events.append((time.time(), text))

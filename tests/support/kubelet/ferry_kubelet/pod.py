@@ -51,6 +51,7 @@ class Pod:
         os.makedirs(self.logs_dir, exist_ok=True)
         self.sandbox_proc = self.sandbox_pid = None
         self.sandbox_net = None
+        self.sandbox_netns_fd = None
         self.lock = threading.Lock()
         self.stop_event = threading.Event()  # set when the pod terminates
         self.phase = "Pending"
@@ -220,7 +221,8 @@ class Pod:
         self.sandbox_proc, self.sandbox_pid = spawn(
             [self.node.paths.launcher, "sandbox", "--hostname", self.name[:63]],
             os.path.join(self.logs_dir, "sandbox.log"), stdin=subprocess.PIPE)
-        self.sandbox_net = ns_inode(self.sandbox_pid, "net")
+        self.sandbox_netns_fd = os.open("/proc/%d/ns/net" % self.sandbox_pid, os.O_RDONLY)
+        self.sandbox_net = os.fstat(self.sandbox_netns_fd).st_ino
         self.phase = "Pending"
         t = threading.Thread(target=self._run, name="pod-" + self.name, daemon=True)
         self.thread = t
@@ -421,6 +423,10 @@ class Pod:
                 c.kill(signal.SIGKILL)
                 c.proc.kill()
                 c.proc.wait()
+            c.close_fds()
+        if self.sandbox_netns_fd is not None:
+            os.close(self.sandbox_netns_fd)
+            self.sandbox_netns_fd = None
 
     # ---- inspection ----
     def exec(self, container, argv, timeout=10):
@@ -431,7 +437,7 @@ class Pod:
         mounts below it in the node. Empty lists after a clean termination."""
         inodes = set()
         for c in self.containers.values():
-            inodes |= c.mnt_inodes
+            inodes |= c.pidns_inodes()
         procs, fds = [], []
         skip = {os.getpid(), self.node.pid, self.sandbox_pid}
         for entry in os.listdir("/proc"):
@@ -440,7 +446,7 @@ class Pod:
             pid = int(entry)
             if not pid_alive(pid):
                 continue
-            if ns_inode(pid, "mnt") in inodes or (self.sandbox_net and
+            if ns_inode(pid, "pid") in inodes or (self.sandbox_net and
                                                  ns_inode(pid, "net") == self.sandbox_net):
                 procs.append(pid)
             try:

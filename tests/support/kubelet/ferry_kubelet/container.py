@@ -221,7 +221,9 @@ class Container:
             return True
         if "exec" not in hook:
             raise self.pod.error("container %r: only exec postStart hooks are emulated" % self.name)
-        r = self.exec(hook["exec"]["command"], timeout=self.pod.grace_seconds())
+        # The kubelet puts no timeout on postStart (a hung hook keeps the container from
+        # starting); the emulator gives up after the pod's start timeout.
+        r = self.exec(hook["exec"]["command"], timeout=self.pod.start_timeout)
         if r.returncode != 0:
             self.event("FailedPostStartHook: exit %d: %s" % (r.returncode, r.stderr.strip()))
         return r.returncode == 0

@@ -77,7 +77,12 @@ class Webhook:
             conn.close()
 
     def mutate(self, review):
-        status, answer = self.post("/mutate", review)
+        try:
+            status, answer = self.post("/mutate", review)
+        except (OSError, http.client.HTTPException) as e:
+            raise RuntimeError("POST /mutate failed (%s); ferry-webhook %s; its log:\n%s" % (
+                e, "exited with %s" % self.proc.poll() if self.proc.poll() is not None
+                else "is running", self.log()[-3000:])) from e
         if status != 200:
             raise RuntimeError("POST /mutate: HTTP %d: %r" % (status, answer))
         return answer

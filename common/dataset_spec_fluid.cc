@@ -76,7 +76,7 @@ struct DatasetContext {
   std::string dataset_name;  // metadata.name, may be empty
   std::string label_prefix;  // `Dataset "d": spec.`
   std::map<std::string, std::string> shared_options;
-  YAML::Node shared_encrypt;  // sharedEncryptOptions, may be null
+  std::map<CredentialPart, std::string> shared_parts;  // from sharedEncryptOptions
   bool read_write_access = false;
   size_t mount_count = 0;
 };
@@ -240,10 +240,7 @@ StatusOr<ParsedMount> ReadFluidMount(const DatasetContext& ctx, const YAML::Node
   const std::string& label = pm.label;
 
   std::map<std::string, std::string> options = ctx.shared_options;
-  std::map<CredentialPart, std::string> parts;
-  FERRY_RETURN_IF_ERROR(ReadEncryptOptions(ctx.shared_encrypt, ctx.prefix + ctx.label_prefix +
-                                                                   "sharedEncryptOptions",
-                                           parts));
+  std::map<CredentialPart, std::string> parts = ctx.shared_parts;
   bool read_only = false;
   bool have_source = false;
   for (const MapEntry& e : entries) {
@@ -311,7 +308,7 @@ Status ReadSpec(const YAML::Node& node, DatasetContext& ctx, std::vector<ParsedM
     } else if (e.key == "sharedOptions") {
       FERRY_ASSIGN_OR_RETURN(ctx.shared_options, yaml::StringMap(e.value, field));
     } else if (e.key == "sharedEncryptOptions") {
-      ctx.shared_encrypt = e.value;
+      FERRY_RETURN_IF_ERROR(ReadEncryptOptions(e.value, field, ctx.shared_parts));
     } else if (e.key == "accessModes") {
       FERRY_ASSIGN_OR_RETURN(std::vector<std::string> modes, yaml::StringList(e.value, field));
       for (const std::string& m : modes) ctx.read_write_access |= m.starts_with("ReadWrite");
@@ -325,8 +322,19 @@ Status ReadSpec(const YAML::Node& node, DatasetContext& ctx, std::vector<ParsedM
   }
   if (!mounts.IsDefined() || mounts.IsNull()) return Status::Ok();
   ctx.mount_count = mounts.size();
+  // sharedOptions are copied into every mount: bound what that may cost.
+  size_t shared_bytes = 0;
+  for (const auto& [k, v] : ctx.shared_options) shared_bytes += k.size() + v.size();
+  size_t copied_bytes = 0;
   size_t index = 0;
   for (auto it = mounts.begin(); it != mounts.end(); ++it, ++index) {
+    copied_bytes += shared_bytes;
+    if (copied_bytes > yaml::kMaxExpandedBytes) {
+      return InvalidArgument(where + ".sharedOptions: copied into " +
+                             std::to_string(ctx.mount_count) + " mounts they exceed " +
+                             std::to_string(yaml::kMaxExpandedBytes >> 20) +
+                             " MiB; keep them short or split the Dataset");
+    }
     FERRY_ASSIGN_OR_RETURN(ParsedMount pm, ReadFluidMount(ctx, *it, index));
     out.push_back(std::move(pm));
   }

@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 namespace ferry::yaml {
 namespace {
@@ -71,23 +72,68 @@ size_t Utf8SequenceLength(std::string_view s) {
   return len;
 }
 
-// Counts documents and remembers where the last one started.
-class DocumentCounter final : public YAML::EventHandler {
+// Counts documents, remembers where the last one started, and measures how big
+// the documents would be with every alias (*name) expanded: a few bytes of
+// aliases can stand for gigabytes ("billion laughs"), and readers copy what
+// they read.
+class DocumentMeter final : public YAML::EventHandler {
  public:
+  explicit DocumentMeter(size_t limit) : limit_(limit) {}
+
   void OnDocumentStart(const YAML::Mark& mark) override { last_start = mark; }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { Add(1, anchor); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = anchor_bytes_.find(anchor);
+    if (it != anchor_bytes_.end()) Add(it->second, 0);
+    if (over_limit && alias_mark.is_null()) alias_mark = mark;
+  }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    Add(value.size() + 1, anchor);
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open_.push_back({anchor, 1});
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open_.push_back({anchor, 1});
+  }
+  void OnMapEnd() override { Close(); }
 
   YAML::Mark last_start = YAML::Mark::null_mark();
+  YAML::Mark alias_mark = YAML::Mark::null_mark();  // first alias past the limit
+  bool over_limit = false;
+
+ private:
+  struct Open {
+    YAML::anchor_t anchor;
+    size_t bytes;
+  };
+  // Saturates at limit_ + 1 so that nested aliases cannot overflow.
+  size_t Sum(size_t a, size_t b) const { return std::min(a + std::min(b, limit_ + 1), limit_ + 1); }
+  void Add(size_t bytes, YAML::anchor_t anchor) {
+    if (anchor != 0) anchor_bytes_[anchor] = bytes;
+    if (open_.empty()) {
+      total_ = Sum(total_, bytes);
+    } else {
+      open_.back().bytes = Sum(open_.back().bytes, bytes);
+    }
+    if (Sum(total_, open_.empty() ? 0 : open_.back().bytes) > limit_) over_limit = true;
+  }
+  void Close() {
+    if (open_.empty()) return;
+    Open done = open_.back();
+    open_.pop_back();
+    Add(done.bytes, done.anchor);
+  }
+
+  size_t limit_;
+  size_t total_ = 0;
+  std::vector<Open> open_;
+  std::map<YAML::anchor_t, size_t> anchor_bytes_;
 };
 
 // Upper bound of the documents in `text`: each one but the first starts after a
@@ -108,13 +154,23 @@ size_t MaxDocuments(std::string_view text) {
 // yaml-cpp 0.7's LoadAll never ends on a stray ',' outside a flow collection
 // (",", "[a]\n,", "{a: 1},"): the parser returns an empty document without
 // consuming the token, forever, until memory runs out. Walk the events first
-// with a document budget and refuse such input.
+// with a document budget and refuse such input, and input whose aliases expand
+// beyond kMaxExpandedBytes.
 Status CheckDocumentsTerminate(const std::string& text) {
   std::istringstream in(text);
   YAML::Parser parser(in);
-  DocumentCounter counter;
-  size_t budget = MaxDocuments(text);
+  DocumentMeter counter(kMaxExpandedBytes + text.size());
+  size_t budget = MaxDocuments(text) + 1;
   for (size_t docs = 0; parser.HandleNextDocument(counter);) {
+    if (counter.over_limit) {
+      std::string where = counter.alias_mark.is_null()
+                              ? std::string()
+                              : "line " + std::to_string(counter.alias_mark.line + 1) + ": ";
+      return InvalidArgument("not accepted: " + where +
+                             "with its aliases (*name) expanded the text would exceed " +
+                             std::to_string(kMaxExpandedBytes >> 20) +
+                             " MiB; write the values out instead of repeating aliases");
+    }
     if (++docs > budget) {
       std::string where = counter.last_start.is_null()
                               ? std::string()

@@ -16,10 +16,14 @@
 
 namespace ferry::yaml {
 
+// How much bigger than its text a document may get by expanding aliases (*name).
+inline constexpr size_t kMaxExpandedBytes = 8u << 20;
+
 // Every document of `text` (an empty text or a lone `---` gives no or null
 // documents). kInvalidArgument for malformed YAML, e.g. "line 3, column 1:
 // illegal tab when looking for indentation (line 3 is indented with a tab; YAML
-// needs spaces)". Never throws.
+// needs spaces)", and for aliases that would expand the text by more than
+// kMaxExpandedBytes. Never throws.
 StatusOr<std::vector<YAML::Node>> LoadAll(std::string_view text);
 
 // 1-based line of `node` in its document, or 0 when unknown.

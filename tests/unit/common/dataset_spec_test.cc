@@ -21,6 +21,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Concatenation by append: gcc 12 at -O3 reports false -Wstringop-overflow /
+// -Wrestrict on `"literal" + std::string`.
+template <typename... Parts>
+std::string Cat(const Parts&... parts) {
+  std::string out;
+  (out.append(std::string_view(parts)), ...);
+  return out;
+}
+
 const fs::path kSpecDir = fs::path(FERRY_SOURCE_DIR) / "tests/testdata/specs";
 
 std::string ReadFile(const fs::path& p) {
@@ -169,6 +178,48 @@ TEST(DatasetSpec, InvalidUtf8AndNulAreRefused) {
             "sequence); write the text plainly (line 1)");
 }
 
+TEST(DatasetSpec, AliasesShareOptionsButCannotAmplify) {
+  StatusOr<DatasetSpec> shared = ParseDatasetSpec(
+      "x-common: &opts {endpoint: 'http://127.0.0.1:9000', style: path}\n");
+  ASSERT_FALSE(shared.ok());  // unknown top-level field, even as an anchor holder
+  StatusOr<DatasetSpec> ok = ParseDatasetSpec(
+      "mounts:\n"
+      "  - {name: a, source: 's3://bucket-a/', options: &opts {endpoint: 'http://h:9', style: path}}\n"
+      "  - {name: b, source: 's3://bucket-b/', options: *opts}\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->mounts[0].options, ok->mounts[1].options);
+
+  // Many mounts, each aliasing one big preload list.
+  std::string bomb = "mounts:\n  - {name: m0, source: 'local:///a', cache: {preload: &p [";
+  for (int i = 0; i < 20000; ++i) bomb += (i ? ",f" : "f");
+  bomb += "]}}\n";
+  for (int i = 1; i < 2000; ++i) {
+    bomb += Cat("  - {name: m", std::to_string(i), ", source: 'local:///a', cache: {preload: *p}}\n");
+  }
+  StatusOr<DatasetSpec> refused = ParseDatasetSpec(bomb);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("aliases (*name) expanded"), std::string_view::npos);
+}
+
+TEST(DatasetSpec, FluidSharedOptionsCannotAmplify) {
+  std::string text =
+      "apiVersion: data.fluid.io/v1alpha1\nkind: Dataset\nmetadata: {name: d}\nspec:\n"
+      "  sharedOptions:\n";
+  for (int i = 0; i < 2000; ++i) {
+    text += Cat("    k", std::to_string(i), ": ", std::string(200, 'v'), "\n");
+  }
+  text += "  mounts:\n";
+  for (int i = 0; i < 2000; ++i) {
+    text += Cat("    - {name: m", std::to_string(i), ", mountPoint: 'local:///a'}\n");
+  }
+  ASSERT_LT(text.size(), spec_internal::kMaxSpecBytes);
+  StatusOr<DatasetSpec> spec = ParseDatasetSpec(text);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_NE(spec.status().message().find("sharedOptions: copied into 2000 mounts"),
+            std::string_view::npos)
+      << spec.status().message();
+}
+
 TEST(DatasetSpec, SizeLimitIsOneMebibyte) {
   std::string ok = "mounts: []\n";
   ok += std::string(spec_internal::kMaxSpecBytes - ok.size() - 1, '#') + "\n";
@@ -189,7 +240,9 @@ TEST(DatasetSpec, SerializeRoundTripsAwkwardStrings) {
   for (const char* v : {"", "null", "~", "true", "no", " lead", "trail ", "a: b", "#x", "- x",
                         "x\ty", "line\nbreak", "123", "0x1F", "*alias", "&anchor", "!tag", "'q",
                         "\"dq", "{a}", "[a]", "%x", "@x", "`x", "ünï ✓", "|", ">", "?"}) {
-    m.options["k" + std::to_string(i++)] = v;
+    std::string key = "k";  // not "k" + to_string(): gcc 12 -O3 warns falsely on it
+    key += std::to_string(i++);
+    m.options[key] = v;
   }
   m.options["key with spaces: and colon"] = "v";
   m.credentials = "cred.prefix_1";

@@ -25,6 +25,7 @@ import http.client
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -72,10 +73,16 @@ def port_open(port):
         return False
 
 
-def drop_caches():
+def drop_caches(warm=()):
+    """Drops the page cache, then re-reads the server's files under `warm`:
+    "cold" means a cold client with a warm server, as in DATAPLANE.md §6."""
     os.sync()
     with open("/proc/sys/vm/drop_caches", "w") as f:
         f.write("3\n")
+    for top in warm:
+        for d, _, names in os.walk(top):
+            for n in names:
+                read_file(os.path.join(d, n))
 
 
 def cpu_seconds(pid):
@@ -151,16 +158,25 @@ def start_s3rver(work, data, files):
                      "--port", str(port), "--silent"],
           env=dict(os.environ, NODE_OPTIONS="--openssl-legacy-provider"))
     wait_for(lambda: port_open(port), "s3rver")
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn = [http.client.HTTPConnection("127.0.0.1", port, timeout=120)]
 
     def req(method, path, body=None):
-        conn.request(method, path, body=body, headers={"Content-Length": str(len(body or b""))})
-        r = conn.getresponse()
-        r.read()
-        return r.status
+        for attempt in range(2):  # s3rver closes idle keep-alive connections: reconnect once
+            try:
+                conn[0].request(method, path, body=body,
+                                headers={"Content-Length": str(len(body or b""))})
+                r = conn[0].getresponse()
+                r.read()
+                return r.status
+            except (http.client.HTTPException, OSError):
+                conn[0].close()
+                conn[0] = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                if attempt == 1:
+                    raise
 
     req("PUT", f"/{BUCKET}")
-    if req("HEAD", f"/{BUCKET}/big") != 200:
+    # The last file uploaded marks a complete upload.
+    if req("HEAD", f"/{BUCKET}/{files[-1]}") != 200:
         log("uploading the data set to s3rver (once)")
         # Python's http.client loses the connection on a 1 GiB body; curl streams it.
         subprocess.run(["curl", "-sf", "-o", "/dev/null", "-T", os.path.join(data, "big"),
@@ -173,7 +189,7 @@ def start_s3rver(work, data, files):
         for rel in files:
             with open(os.path.join(data, rel), "rb") as f:
                 req("PUT", f"/{BUCKET}/{rel}", f.read())
-    conn.close()
+    conn[0].close()
     return port
 
 
@@ -212,6 +228,7 @@ class Mount:
         self.dir = os.path.join(work, f"mnt-{tool}-{server}")
         self.cache = os.path.join(work, f"cache-{tool}-{server}")
         self.proc = None
+        self.warm = ()  # the server's files, re-read after every drop_caches
 
     def command(self):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=KEY)
@@ -353,27 +370,29 @@ ROWS = [  # (key, label, unit)
 
 def measure(m, files, results, cpu, rss):
     """All rows for one mounted tool; records MB/s (or s) and daemon CPU s."""
+    warm = m.warm
+
     def step(key, fn):
         c0 = cpu_seconds(m.proc.pid)
         v = fn()
         results.setdefault(key, []).append(v)
         cpu.setdefault(key, []).append(cpu_seconds(m.proc.pid) - c0)
 
-    drop_caches()
+    drop_caches(warm)
     m.up(fresh=True)
     step("big_cold", lambda: dd_big(m.dir))
     rss.append(peak_rss_mb(m.proc.pid))
     step("big_warm", lambda: dd_big(m.dir))
-    drop_caches()
+    drop_caches(warm)
     step("big_dropped", lambda: dd_big(m.dir))
     m.down()
     for readers in (1, 8):
-        drop_caches()
+        drop_caches(warm)
         m.up(fresh=True)
         step(f"small{readers}_cold", lambda: small_files(m.dir, files, readers))
         step(f"small{readers}_warm", lambda: small_files(m.dir, files, readers))
         m.down()
-    drop_caches()
+    drop_caches(warm)
     m.up(fresh=True)
     step("ls_cold", lambda: ls_lr(m.dir))
     step("ls_warm", lambda: ls_lr(m.dir))
@@ -511,6 +530,9 @@ def main():
     GIB, SMALL_FILES = args.big_mib << 20, args.small_files
     if not (1 <= args.big_mib <= 4096 and 100 <= args.small_files <= 2000):
         sys.exit("--big-mib must be 1..4096 and --small-files 100..2000")
+    # SIGTERM/SIGINT run the clean-up in main's finally (mounts, servers by PID).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(130))
     if os.geteuid() != 0:
         sys.exit("run as root: mounts and drop_caches need it")
     if not 1 <= args.runs <= 10:
@@ -536,6 +558,7 @@ def main():
             for server in servers:
                 prefix = f"{base[server]}/{BUCKET}" if server == "s3rver" else base[server]
                 log(f"run {run + 1}: direct curl from {server}")
+                drop_caches((data + ".s3rver",) if server == "s3rver" else (data,))
                 direct[server].setdefault("big", []).append(curl_big(f"{prefix}/big"))
                 urls = [f"{prefix}/{rel}" for rel in files]
                 direct[server].setdefault("small1", []).append(curl_many(urls, 1, work))
@@ -546,6 +569,7 @@ def main():
                     col = cols.setdefault((tool, server), {"results": {}, "cpu": {}, "rss": []})
                     m = Mount(tool, server, base[server], os.path.abspath(args.build), work,
                               args.ferry_opt)
+                    m.warm = (data + ".s3rver",) if server == "s3rver" else (data,)
                     log(f"run {run + 1}: {tool} over {server}")
                     try:
                         measure(m, files, col["results"], col["cpu"], col["rss"])

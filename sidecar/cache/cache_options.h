@@ -25,7 +25,7 @@ struct CacheOptions {
   uint64_t prefetch_initial = (1 << 20) + (128 << 10);  // prefetch_initial
   uint64_t prefetch_max = 32 << 20;         // prefetch_max: window per handle
   uint64_t prefetch_range = 8 << 20;        // prefetch_range: bytes per GET
-  uint64_t prefetch_memory = 48 << 20;      // prefetch_memory: in-flight bytes per mount
+  uint64_t prefetch_memory = 32 << 20;      // prefetch_memory: in-flight bytes per mount, part of cache_memory
   uint32_t prefetch_workers = 4;            // prefetch_workers: parallel GETs per mount
 };
 

@@ -44,8 +44,12 @@ TieredBlockCache::~TieredBlockCache() {
 StatusOr<std::unique_ptr<TieredBlockCache>> TieredBlockCache::Create(DataSource& source,
                                                                      const CacheOptions& options,
                                                                      Clock& clock) {
+  // cache_memory covers the memory tier and the prefetch buffers in flight,
+  // so the process stays near cache_memory whatever the dataset size.
+  CacheOptions o = options;
+  o.prefetch_memory = std::min(o.prefetch_memory, o.memory_bytes / 4);
   std::vector<std::unique_ptr<CacheTier>> tiers;
-  tiers.push_back(std::make_unique<MemoryTier>(options.memory_bytes));
+  tiers.push_back(std::make_unique<MemoryTier>(o.memory_bytes - o.prefetch_memory));
   if (options.disk_bytes > 0) {
     DiskTierOptions d;
     d.dir = options.disk_dir;
@@ -56,7 +60,7 @@ StatusOr<std::unique_ptr<TieredBlockCache>> TieredBlockCache::Create(DataSource&
     FERRY_ASSIGN_OR_RETURN(std::unique_ptr<DiskTier> disk, DiskTier::Open(std::move(d), clock));
     tiers.push_back(std::move(disk));
   }
-  return std::make_unique<TieredBlockCache>(source, options, std::move(tiers));
+  return std::make_unique<TieredBlockCache>(source, o, std::move(tiers));
 }
 
 StatusOr<size_t> TieredBlockCache::Read(std::string_view path, const Entry& version,
@@ -82,6 +86,7 @@ StatusOr<size_t> TieredBlockCache::Read(std::string_view path, const Entry& vers
       it->second.object = target->object;
     }
     plan = it->second.prefetcher.OnRead(offset, len, size);
+    if (size <= options_.small_file_bytes) plan.clear();  // the demand fetch takes it whole
     hot = it->second.last_block;
     hot_index = it->second.last_index;
   }

@@ -53,7 +53,9 @@ class TieredBlockCache final : public BlockCache {
   // `tiers` fastest first; tiers[0] is the memory tier. Must not be empty.
   TieredBlockCache(DataSource& source, CacheOptions options,
                    std::vector<std::unique_ptr<CacheTier>> tiers);
-  // A MemoryTier, plus a DiskTier when options.disk_bytes > 0. Errors are
+  // A MemoryTier of memory_bytes minus the prefetch budget (itself capped at
+  // a quarter of memory_bytes), plus a DiskTier when options.disk_bytes > 0.
+  // Errors are
   // DiskTier::Open's (bad directory, permissions). `clock` drives the disk
   // tier's full-disk backoff and must outlive the cache.
   static StatusOr<std::unique_ptr<TieredBlockCache>> Create(DataSource& source,

@@ -62,7 +62,7 @@ StatusOr<std::unique_ptr<AdmissionHandler>> AdmissionHandler::Create(WebhookConf
 }
 
 HttpReply AdmissionHandler::Mutate(std::string_view body) const {
-  auto req = ParseAdmissionReview(body);
+  auto req = ParseAdmissionReview(body, ParseMode::kPrunePodContainers);
   if (!req.ok()) return BadBody(req.status());
   if (!IsPodCreate(*req) || !req->object().is_object()) {
     return Answer(*req, Status::Ok(), Json(), {});

@@ -36,6 +36,113 @@ Status GroupVersion(const Json& req, std::string_view key, std::string_view name
   return StringField(*m, name_key, name);
 }
 
+// DOM builder for nlohmann's SAX parser that leaves out the members of containers that
+// no part of the webhook reads (env, ports, probes other than startupProbe, ...).
+// Member removal never shifts an array index, so patches computed on the pruned pod
+// apply to the full one (the fuzzer checks exactly that). Everything outside container
+// objects (annotations, labels, nodeSelector, ConfigMap data, ...) is kept whole.
+class PruningDomBuilder {
+ public:
+  explicit PruningDomBuilder(Json& root) : root_(root) {}
+
+  bool null() { return Value(nullptr); }
+  bool boolean(bool v) { return Value(v); }
+  bool number_integer(Json::number_integer_t v) { return Value(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return Value(v); }
+  bool number_float(Json::number_float_t v, const std::string&) { return Value(v); }
+  bool string(std::string& v) { return Value(std::move(v)); }
+  bool binary(Json::binary_t& v) { return Value(std::move(v)); }
+  bool start_object(std::size_t) { return Open(Json::value_t::object); }
+  bool start_array(std::size_t) { return Open(Json::value_t::array); }
+  bool end_object() { return Close(); }
+  bool end_array() { return Close(); }
+  bool key(std::string& k) {
+    if (skip_ > 0) return true;
+    Frame& f = stack_.back();
+    if (f.is_container && IsUnread(k)) {
+      skip_pending_ = true;
+      return true;
+    }
+    pending_key_ = std::move(k);
+    return true;
+  }
+  bool parse_error(std::size_t byte, const std::string&, const nlohmann::detail::exception&) {
+    error_byte_ = byte;
+    return false;
+  }
+  std::size_t error_byte() const { return error_byte_; }
+
+ private:
+  struct Frame {
+    Json* value;
+    std::string key;        // member name this value was stored under ("" in arrays)
+    bool is_container;      // an element of containers/initContainers/ephemeralContainers
+  };
+  static bool IsUnread(std::string_view k) {
+    return k == "env" || k == "envFrom" || k == "ports" || k == "args" || k == "command" ||
+           k == "readinessProbe" || k == "livenessProbe" || k == "resources" ||
+           k == "resizePolicy" || k == "workingDir" || k == "volumeDevices";
+  }
+  template <typename T>
+  bool Value(T&& v) {
+    if (skip_ > 0) return true;
+    if (skip_pending_) {
+      skip_pending_ = false;
+      return true;
+    }
+    Insert(Json(std::forward<T>(v)));
+    return true;
+  }
+  Json* Insert(Json&& v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    Json& parent = *stack_.back().value;
+    if (parent.is_array()) {
+      parent.push_back(std::move(v));
+      return &parent.back();
+    }
+    Json& slot = parent[pending_key_];
+    slot = std::move(v);
+    return &slot;
+  }
+  bool Open(Json::value_t type) {
+    if (skip_ > 0 || skip_pending_) {
+      skip_pending_ = false;
+      ++skip_;
+      return true;
+    }
+    std::string key;
+    bool in_container_list = false;
+    if (!stack_.empty()) {
+      const Frame& parent = stack_.back();
+      if (parent.value->is_object()) key = pending_key_;
+      in_container_list = parent.value->is_array() &&
+                          (parent.key == "containers" || parent.key == "initContainers" ||
+                           parent.key == "ephemeralContainers");
+    }
+    Json* v = Insert(Json(type));
+    stack_.push_back({v, std::move(key), in_container_list && type == Json::value_t::object});
+    return true;
+  }
+  bool Close() {
+    if (skip_ > 0) {
+      --skip_;
+      return true;
+    }
+    stack_.pop_back();
+    return true;
+  }
+
+  Json& root_;
+  std::vector<Frame> stack_;
+  std::string pending_key_;
+  bool skip_pending_ = false;
+  int skip_ = 0;
+  std::size_t error_byte_ = 0;
+};
+
 std::string CutWarning(const std::string& w) {
   // Warnings must be valid UTF-8 and short; they are built from sanitized parts, but
   // cut at a character boundary anyway.
@@ -53,13 +160,21 @@ const Json& ReviewRequest::object() const {
   return o == nullptr ? kNull : *o;
 }
 
-StatusOr<ReviewRequest> ParseAdmissionReview(std::string_view body) {
+StatusOr<ReviewRequest> ParseAdmissionReview(std::string_view body, ParseMode mode) {
   if (body.empty()) return InvalidArgument("body is empty");
   if (body.size() > kMaxBodyBytes) return ResourceExhausted("body is larger than 3 MiB");
   if (!IsValidUtf8(body)) return InvalidArgument("body is not valid UTF-8");
   ReviewRequest r;
   try {
-    r.doc = Json::parse(body);
+    if (mode == ParseMode::kPrunePodContainers) {
+      PruningDomBuilder builder(r.doc);
+      if (!Json::sax_parse(body, &builder)) {
+        return InvalidArgument("body is not valid JSON (byte " +
+                               std::to_string(builder.error_byte()) + ")");
+      }
+    } else {
+      r.doc = Json::parse(body);
+    }
   } catch (const Json::parse_error& e) {
     return InvalidArgument("body is not valid JSON (byte " + std::to_string(e.byte) + ")");
   } catch (const Json::exception&) {

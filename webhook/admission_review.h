@@ -33,7 +33,15 @@ struct ReviewRequest {
 // Parses a review. kInvalidArgument with a short reason (never echoing the body):
 // "body is empty", "body is not valid UTF-8", "body is not valid JSON (byte N)",
 // "not an AdmissionReview: ...". kResourceExhausted when > kMaxBodyBytes.
-StatusOr<ReviewRequest> ParseAdmissionReview(std::string_view body);
+enum class ParseMode {
+  kFull,
+  // Leaves out container members the webhook never reads (env, ports, args, command,
+  // readiness/liveness probes, resources, ...): a third of the parse cost of a typical
+  // pod. Array indices are unchanged, so patches apply to the full object.
+  kPrunePodContainers,
+};
+StatusOr<ReviewRequest> ParseAdmissionReview(std::string_view body,
+                                             ParseMode mode = ParseMode::kFull);
 
 struct AdmissionResult {
   bool allowed = true;

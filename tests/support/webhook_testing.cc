@@ -12,7 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string TestDataDir() { return std::string(FERRY_SOURCE_DIR) + "/tests/testdata"; }
+std::string TestDataDir() { return FERRY_SOURCE_DIR "/tests/testdata"; }
 
 bool DecodeBase64(std::string_view in, std::string* out) {
   auto val = [](char c) -> int {

@@ -5,7 +5,14 @@
 namespace ferry::webhook {
 namespace {
 
-std::string MntFlag() { return "--mnt-dir=" + std::string(kSidecarMntDir); }
+// Flags spelled out (pod_json.h names the same directories).
+constexpr const char* kMntDirFlag = "--mnt-dir=/run/ferry/mnt";
+constexpr const char* kConfigDirFlag = "--config-dir=/etc/ferry";
+constexpr const char* kCacheDirFlag = "--cache-dir=/var/cache/ferry";
+static_assert(kSidecarMntDir == "/run/ferry/mnt" && kSidecarConfigDir == "/etc/ferry" &&
+              kSidecarCacheDir == "/var/cache/ferry");
+
+std::string MntFlag() { return kMntDirFlag; }
 
 Json ResourcesJson(const ResourceList& r) {
   Json out = Json::object();
@@ -91,8 +98,7 @@ Json SidecarContainer(const WebhookConfig& config, SidecarMode mode) {
       {"imagePullPolicy", config.image_pull_policy},
       {"command", {"ferry-propagator"}},
       {"args",
-       {mnt, "--", "ferry-sidecar", "run", "--config-dir=" + std::string(kSidecarConfigDir), mnt,
-        "--cache-dir=" + std::string(kSidecarCacheDir)}},
+       {mnt, "--", "ferry-sidecar", "run", kConfigDirFlag, mnt, kCacheDirFlag}},
       {"env",
        {{{"name", "FERRY_POD_NAME"},
          {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},

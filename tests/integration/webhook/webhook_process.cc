@@ -49,7 +49,7 @@ size_t Collect(char* data, size_t size, size_t n, void* out) {
 
 }  // namespace
 
-std::string WebhookProcess::BinaryPath() { return std::string(FERRY_BINARY_DIR) + "/bin/ferry-webhook"; }
+std::string WebhookProcess::BinaryPath() { return FERRY_BINARY_DIR "/bin/ferry-webhook"; }
 
 void WebhookProcess::DrainStderr(int timeout_ms) {
   pollfd p{stderr_fd_, POLLIN, 0};

@@ -97,11 +97,17 @@ run_wrk() {  # port body_file connections delay_ms -> "rps p50_ms p99_ms errors"
 import re, sys
 out = sys.argv[1]
 def ms(s):
-    v, u = re.match(r"([\d.]+)(us|ms|s)", s).groups()
-    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[u]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))
-p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))
+    m = re.match(r"([\d.]+)(us|ms|s|m)", s)
+    if not m:
+        return float("nan")
+    v, u = m.groups()
+    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[u]
+def grab(pattern):
+    m = re.search(pattern, out)
+    return m.group(1) if m else ""
+rps = float(grab(r"Requests/sec:\s+([\d.]+)") or "nan")
+p50 = ms(grab(r"50%\s+(\S+)"))
+p99 = ms(grab(r"99%\s+(\S+)"))
 m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
 e = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
 errs = (int(m.group(1)) if m else 0) + (sum(map(int, e.groups())) if e else 0)

@@ -21,7 +21,8 @@ StatusOr<std::unique_ptr<InotifyFileWatcher>> InotifyFileWatcher::Create() {
   if (!in) return StatusFromErrno(errno, "inotify_init1");
   UniqueFd wake(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!wake) return StatusFromErrno(errno, "eventfd");
-  return std::unique_ptr<InotifyFileWatcher>(new InotifyFileWatcher(std::move(in), std::move(wake)));
+  return std::unique_ptr<InotifyFileWatcher>(
+      new InotifyFileWatcher(std::move(in), std::move(wake)));
 }
 
 InotifyFileWatcher::InotifyFileWatcher(UniqueFd inotify, UniqueFd wake)
@@ -33,14 +34,14 @@ Status InotifyFileWatcher::Watch(std::string_view dir) {
   if (wd < 0) {
     int err = errno;
     if (err == ENOSPC) {
-      return Status(StatusCode::kResourceExhausted,
-                    "inotify watch on " + path +
-                        ": watch limit reached; raise fs.inotify.max_user_watches",
-                    err);
+      return Status(
+          StatusCode::kResourceExhausted,
+          "inotify watch on " + path + ": watch limit reached; raise fs.inotify.max_user_watches",
+          err);
     }
     if (err == ENOTDIR) {
-      return Status(StatusCode::kFailedPrecondition, "inotify watch on " + path + ": not a directory",
-                    err);
+      return Status(StatusCode::kFailedPrecondition,
+                    "inotify watch on " + path + ": not a directory", err);
     }
     return StatusFromErrno(err, "inotify watch on " + path);
   }
@@ -108,7 +109,8 @@ void InotifyFileWatcher::Decode(const char* buf, size_t len, std::vector<WatchEv
 StatusOr<std::vector<WatchEvent>> InotifyFileWatcher::Wait(std::chrono::milliseconds timeout) {
   std::vector<WatchEvent> events;
   pollfd fds[2] = {{inotify_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
-  int timeout_ms = timeout.count() < 0 ? 0 : static_cast<int>(std::min<int64_t>(timeout.count(), INT32_MAX));
+  int timeout_ms =
+      timeout.count() < 0 ? 0 : static_cast<int>(std::min<int64_t>(timeout.count(), INT32_MAX));
   int n = poll(fds, 2, timeout_ms);
   if (n < 0) {
     if (errno == EINTR) return events;

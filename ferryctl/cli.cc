@@ -207,7 +207,8 @@ int ShowStatus(const Flags& f, CliEnv& env) {
 }
 
 int Validate(const Flags& f, CliEnv& env) {
-  if (f.positional.size() != 2) return UsageError(env, "usage: ferryctl validate FILE (or - for stdin)");
+  if (f.positional.size() != 2)
+    return UsageError(env, "usage: ferryctl validate FILE (or - for stdin)");
   const std::string& path = f.positional[1];
   std::string text;
   if (path == "-") {
@@ -248,7 +249,8 @@ StatusOr<SpecStore> LoadStore(const Flags& f, CliEnv& env) {
     st.doc = std::move(doc);
     return st;
   }
-  FERRY_ASSIGN_OR_RETURN(std::optional<std::string> json, KubectlGetConfigMap(env.runner, st.target));
+  FERRY_ASSIGN_OR_RETURN(std::optional<std::string> json,
+                         KubectlGetConfigMap(env.runner, st.target));
   if (json.has_value()) {
     FERRY_ASSIGN_OR_RETURN(SpecDocument doc, LoadSpecDocument(std::move(*json)));
     st.doc = std::move(doc);
@@ -291,8 +293,10 @@ int List(const Flags& f, CliEnv& env) {
 }
 
 int Edit(const Flags& f, CliEnv& env, bool add) {
-  if (add && f.positional.size() != 3) return UsageError(env, "usage: ferryctl add NAME SOURCE [flags]");
-  if (!add && f.positional.size() != 2) return UsageError(env, "usage: ferryctl remove NAME [flags]");
+  if (add && f.positional.size() != 3)
+    return UsageError(env, "usage: ferryctl add NAME SOURCE [flags]");
+  if (!add && f.positional.size() != 2)
+    return UsageError(env, "usage: ferryctl remove NAME [flags]");
   auto st = LoadStore(f, env);
   if (!st.ok()) return Fail(env, st.status());
   std::string current = st->doc.has_value() ? st->doc->spec_text : "";

@@ -17,8 +17,8 @@ namespace ferry::ferryctl {
 struct CliEnv {
   std::ostream& out;
   std::ostream& err;
-  CommandRunner& runner;   // kubectl
-  FileWatcher* watcher;    // probe --wait; may be null (then it re-checks every 250 ms)
+  CommandRunner& runner;  // kubectl
+  FileWatcher* watcher;   // probe --wait; may be null (then it re-checks every 250 ms)
   Clock& clock;
   std::string stdin_text;  // for `validate -`
 };

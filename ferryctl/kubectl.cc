@@ -68,8 +68,8 @@ StatusOr<CommandResult> SubprocessRunner::Run(const std::vector<std::string>& ar
   sigaddset(&pipe_set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
   while (out.read || err.read) {
-    pollfd fds[3] = {{out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0},
-                     {in.write.get(), POLLOUT, 0}};
+    pollfd fds[3] = {
+        {out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0}, {in.write.get(), POLLOUT, 0}};
     if (poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       break;
@@ -109,7 +109,8 @@ StatusOr<std::optional<std::string>> KubectlGetConfigMap(CommandRunner& runner,
     return r.status();
   }
   if (r->exit_code != 0) {
-    if (r->err.find("NotFound") != std::string::npos || r->err.find("not found") != std::string::npos) {
+    if (r->err.find("NotFound") != std::string::npos ||
+        r->err.find("not found") != std::string::npos) {
       return std::optional<std::string>();
     }
     return Unavailable("kubectl get configmap " + t.configmap + " failed: " + r->err);

@@ -20,9 +20,9 @@ int main(int argc, char** argv) {
   if (args.size() >= 2 && args[0] == "validate" && args[1] == "-") {
     stdin_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
-  ferry::ferryctl::CliEnv env{std::cout, std::cerr, runner,
-                              watcher.ok() ? watcher->get() : nullptr, clock,
-                              std::move(stdin_text)};
+  ferry::ferryctl::CliEnv env{std::cout, std::cerr,
+                              runner,    watcher.ok() ? watcher->get() : nullptr,
+                              clock,     std::move(stdin_text)};
   int code = ferry::ferryctl::RunCli(args, env);
   std::cout.flush();
   return code;

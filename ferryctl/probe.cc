@@ -50,7 +50,8 @@ ProbeResult ProbeWait(std::string_view mnt_dir, std::chrono::milliseconds timeou
       watched = watcher.Watch(want).ok() ? want : "";
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    (void)watcher.Wait(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(250)));
+    (void)watcher.Wait(
+        std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(250)));
   }
 }
 

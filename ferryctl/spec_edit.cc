@@ -158,7 +158,8 @@ StatusOr<std::string> EditConfigMapYaml(const std::string& text, std::string_vie
 StatusOr<std::string> EditConfigMapJson(const std::string& text, std::string_view spec_text) {
   auto doc = nlohmann::ordered_json::parse(text, nullptr, false);
   if (!doc.is_object()) return InvalidArgument("not a JSON object");
-  if (!doc.contains("data") || !doc["data"].is_object()) doc["data"] = nlohmann::ordered_json::object();
+  if (!doc.contains("data") || !doc["data"].is_object())
+    doc["data"] = nlohmann::ordered_json::object();
   doc["data"][kSpecKey] = std::string(spec_text);
   return doc.dump(4, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -208,9 +209,12 @@ StatusOr<SpecDocument> LoadSpecDocument(std::string text) {
 
 StatusOr<std::string> WithSpecText(const SpecDocument& doc, std::string_view spec_text) {
   switch (doc.kind) {
-    case DocKind::kDatasetsYaml: return std::string(spec_text);
-    case DocKind::kConfigMapJson: return EditConfigMapJson(doc.text, spec_text);
-    case DocKind::kConfigMapYaml: return EditConfigMapYaml(doc.text, spec_text);
+    case DocKind::kDatasetsYaml:
+      return std::string(spec_text);
+    case DocKind::kConfigMapJson:
+      return EditConfigMapJson(doc.text, spec_text);
+    case DocKind::kConfigMapYaml:
+      return EditConfigMapYaml(doc.text, spec_text);
   }
   return Internal("unknown document kind");
 }

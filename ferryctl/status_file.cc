@@ -107,8 +107,8 @@ std::string FormatStatusTable(const SidecarStatus& s, std::string_view path) {
   std::vector<std::vector<std::string>> rows = {
       {"NAME", "PHASE", "SOURCE", "MODE", "CACHED", "SINCE", "ERROR"}};
   for (const DatasetRow& d : s.datasets) {
-    rows.push_back({d.name, d.phase, d.source, d.read_only ? "ro" : "rw", HumanBytes(d.bytes_cached),
-                    d.last_change, d.error});
+    rows.push_back({d.name, d.phase, d.source, d.read_only ? "ro" : "rw",
+                    HumanBytes(d.bytes_cached), d.last_change, d.error});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& r : rows) {

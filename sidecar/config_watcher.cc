@@ -52,8 +52,8 @@ ConfigSnapshot ReadConfigSnapshot(const std::string& dir, const std::string& fil
   ConfigSnapshot snap;
   struct stat st {};
   std::string data_link = dir + "/" + kDataLink;
-  std::string path = lstat(data_link.c_str(), &st) == 0 ? data_link + "/" + file_name
-                                                        : dir + "/" + file_name;
+  std::string path =
+      lstat(data_link.c_str(), &st) == 0 ? data_link + "/" + file_name : dir + "/" + file_name;
   StatusOr<std::string> text = ReadWholeFile(path);
   if (text.ok()) {
     snap.present = true;
@@ -96,14 +96,15 @@ void ConfigWatcher::EnsureWatch(TimePoint now) {
   Status s = watcher_.Watch(options_.dir);
   if (s.ok()) {
     watching_ = true;
-    GetLogger("sidecar.config")->info("watching {} for changes of {}", options_.dir,
-                                      options_.file_name);
+    GetLogger("sidecar.config")
+        ->info("watching {} for changes of {}", options_.dir, options_.file_name);
     if (!pending_since_) ScheduleRead(now);  // the dir may have changed while unwatched
     return;
   }
   next_watch_try_ = now + options_.retry_watch;
-  GetLogger("sidecar.config")->warn("cannot watch {} (retrying every {} ms): {}", options_.dir,
-                                    options_.retry_watch.count(), s.ToString());
+  GetLogger("sidecar.config")
+      ->warn("cannot watch {} (retrying every {} ms): {}", options_.dir,
+             options_.retry_watch.count(), s.ToString());
 }
 
 void ConfigWatcher::ScheduleRead(TimePoint now) {
@@ -118,14 +119,22 @@ void ConfigWatcher::HandleEvents(const std::vector<WatchEvent>& events, TimePoin
         ScheduleRead(now);
         break;
       case WatchEventKind::kWatchGone:
-        GetLogger("sidecar.config")->warn("{} went away; watching it again when it is back",
-                                          options_.dir);
+        GetLogger("sidecar.config")
+            ->warn("{} went away; watching it again when it is back", options_.dir);
         watching_ = false;
         next_watch_try_ = now;
         ScheduleRead(now);
         break;
       default:
-        if (ev.name == kDataLink || ev.name == options_.file_name) ScheduleRead(now);
+        if (ev.name != kDataLink && ev.name != options_.file_name) break;
+        ScheduleRead(now);
+        // The `..data` rename is atomic: the new content is complete, so the
+        // first swap after a quiet period is read at once (leading edge); any
+        // further events of the burst wait for the trailing debounced read.
+        if (ev.kind == WatchEventKind::kMovedTo && ev.name == kDataLink &&
+            (!last_read_ || now - *last_read_ >= options_.debounce)) {
+          read_due_ = now;
+        }
         break;
     }
   }
@@ -133,6 +142,7 @@ void ConfigWatcher::HandleEvents(const std::vector<WatchEvent>& events, TimePoin
 
 void ConfigWatcher::ReadAndReport(TimePoint now) {
   pending_since_.reset();
+  last_read_ = now;
   next_rescan_ = now + options_.rescan;
   ConfigSnapshot snap = ReadConfigSnapshot(options_.dir, options_.file_name);
   ++reads_;
@@ -160,8 +170,8 @@ void ConfigWatcher::Iterate(std::chrono::milliseconds max_wait) {
     if (events.ok()) {
       HandleEvents(*events, now);
     } else {
-      GetLogger("sidecar.config")->error("file watcher failed, re-creating the watch: {}",
-                                         events.status().ToString());
+      GetLogger("sidecar.config")
+          ->error("file watcher failed, re-creating the watch: {}", events.status().ToString());
       watching_ = false;
       next_watch_try_ = now + options_.retry_watch;
     }

@@ -8,8 +8,10 @@
 // file itself (plain dirs edited in place work too), overflow and a vanished
 // watch, and re-reads the file by path: `<dir>/..data/<file>` when `..data`
 // exists (right after a first swap the key symlink may not exist yet), else
-// `<dir>/<file>`. Bursts are debounced (quiet time `debounce`, at most
-// `max_delay` after the first event); a full re-read every `rescan` is the
+// `<dir>/<file>`. A `..data` swap after a quiet period is read at once (the
+// rename is atomic); other events and the rest of a burst are debounced (quiet
+// time `debounce`, at most `max_delay` after the first event), so a storm
+// costs at most two reads per window. A full re-read every `rescan` is the
 // backstop for lost events; a missing dir is retried every `retry_watch`.
 // Content is compared with the last report, so an event storm or a rescan
 // without change reports nothing.
@@ -104,6 +106,7 @@ class ConfigWatcher {
   std::atomic<bool> watching_{false};
   TimePoint next_watch_try_{};
   std::optional<TimePoint> pending_since_;  // first event of the burst being debounced
+  std::optional<TimePoint> last_read_;
   TimePoint read_due_{};
   TimePoint next_rescan_{};
   TimePoint next_tick_{};

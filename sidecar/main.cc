@@ -42,7 +42,8 @@ int RunMain(const std::vector<std::string>& args) {
       std::fputs(ferry::sidecar::RunUsage().c_str(), stdout);
       return 0;
     }
-    std::fprintf(stderr, "ferry-sidecar run: %s\n", std::string(options.status().message()).c_str());
+    std::fprintf(stderr, "ferry-sidecar run: %s\n",
+                 std::string(options.status().message()).c_str());
     return 2;
   }
   ferry::InitLogging("ferry-sidecar");

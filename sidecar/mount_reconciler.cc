@@ -168,8 +168,7 @@ void MountReconciler::BeginRemoval(const std::string& name, bool replaced) {
     if (!s.ok()) Log()->error("unmount {}: {}", name, s.ToString());
     draining_.push_back({name, std::move(old.server), clock_.Now() + options_.unmount_grace});
     if (!replaced) {
-      model_.SetDataset(name, DatasetPhase::kUnmounting, old.spec.source, old.spec.read_only,
-                        "");
+      model_.SetDataset(name, DatasetPhase::kUnmounting, old.spec.source, old.spec.read_only, "");
     }
   } else if (!replaced) {
     model_.RemoveDataset(name);
@@ -283,8 +282,8 @@ void MountReconciler::Tick() {
       continue;
     }
     if (!finished) {
-      Log()->warn("{}: files still open {} ms after unmount; stopping its server",
-                  it->name, options_.unmount_grace.count());
+      Log()->warn("{}: files still open {} ms after unmount; stopping its server", it->name,
+                  options_.unmount_grace.count());
     }
     std::string name = it->name;
     it = draining_.erase(it);  // destroys the server

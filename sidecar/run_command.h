@@ -30,16 +30,16 @@
 namespace ferry::sidecar {
 
 struct RunOptions {
-  std::string config_dir = "/etc/ferry";     // --config-dir
-  std::string spec_file = "datasets.yaml";   // --spec-file (name inside config-dir)
-  std::string mnt_dir = "/run/ferry/mnt";    // --mnt-dir
-  std::string cache_dir = "/var/cache/ferry";  // --cache-dir
-  std::string status_addr = "127.0.0.1:9781";  // --status-addr; "" or "off" disables
-  std::chrono::milliseconds debounce{50};      // --debounce
-  std::chrono::milliseconds rescan{60'000};    // --rescan
+  std::string config_dir = "/etc/ferry";            // --config-dir
+  std::string spec_file = "datasets.yaml";          // --spec-file (name inside config-dir)
+  std::string mnt_dir = "/run/ferry/mnt";           // --mnt-dir
+  std::string cache_dir = "/var/cache/ferry";       // --cache-dir
+  std::string status_addr = "127.0.0.1:9781";       // --status-addr; "" or "off" disables
+  std::chrono::milliseconds debounce{50};           // --debounce
+  std::chrono::milliseconds rescan{60'000};         // --rescan
   std::chrono::milliseconds unmount_grace{30'000};  // --unmount-grace
-  int fuse_threads = 4;                        // --fuse-threads (max per mount)
-  int parallel_mounts = 4;                     // --parallel-mounts
+  int fuse_threads = 4;                             // --fuse-threads (max per mount)
+  int parallel_mounts = 4;                          // --parallel-mounts
 };
 
 // "50ms", "2s", "1m", "1h", "250" (milliseconds) -> duration.

@@ -48,7 +48,8 @@ std::string RenderMetrics(const StatusSnapshot& s) {
   constexpr std::array kPhases = {DatasetPhase::kPending, DatasetPhase::kMounted,
                                   DatasetPhase::kFailed, DatasetPhase::kUnmounting};
   std::string out;
-  Header(out, "ferry_ready", "gauge", "1 once every dataset of the initial spec is mounted or failed");
+  Header(out, "ferry_ready", "gauge",
+         "1 once every dataset of the initial spec is mounted or failed");
   Sample(out, "ferry_ready", s.ready ? 1 : 0);
   Header(out, "ferry_spec_generation", "gauge", "Dataset specs applied so far");
   Sample(out, "ferry_spec_generation", s.generation);

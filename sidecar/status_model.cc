@@ -4,10 +4,14 @@ namespace ferry::sidecar {
 
 std::string_view DatasetPhaseName(DatasetPhase phase) {
   switch (phase) {
-    case DatasetPhase::kPending: return "Pending";
-    case DatasetPhase::kMounted: return "Mounted";
-    case DatasetPhase::kFailed: return "Failed";
-    case DatasetPhase::kUnmounting: return "Unmounting";
+    case DatasetPhase::kPending:
+      return "Pending";
+    case DatasetPhase::kMounted:
+      return "Mounted";
+    case DatasetPhase::kFailed:
+      return "Failed";
+    case DatasetPhase::kUnmounting:
+      return "Unmounting";
   }
   return "Unknown";
 }

@@ -24,7 +24,7 @@ struct DatasetStatus {
   DatasetPhase phase = DatasetPhase::kPending;
   std::string source;  // the spec's URL as written (never credentials)
   bool read_only = true;
-  std::string error;   // why Failed (or why a removal is still draining)
+  std::string error;  // why Failed (or why a removal is still draining)
   uint64_t bytes_cached = 0;
   uint64_t bytes_read = 0;  // payload bytes fetched from the source
   std::chrono::system_clock::time_point last_change;
@@ -73,7 +73,7 @@ class StatusModel {
   void RemoveDataset(const std::string& name);
   // Byte counters change often: they do not touch lastChange.
   void SetDatasetBytes(const std::string& name, uint64_t bytes_read, uint64_t bytes_cached);
-  void SpecApplied();                        // generation++, specError cleared
+  void SpecApplied();                         // generation++, specError cleared
   void SetSpecError(std::string_view error);  // counts a spec error
   void SetReady();
   void CountReconcile();

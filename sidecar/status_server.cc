@@ -41,8 +41,8 @@ StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(const std::string& a
                            "\" must be HOST:PORT, e.g. 127.0.0.1:9781");
   }
   std::unique_ptr<StatusServer> server(new StatusServer(model));
-  const char* options[] = {"listening_ports", addr.c_str(), "num_threads", "2",
-                           "request_timeout_ms", "5000", nullptr};
+  const char* options[] = {"listening_ports",    addr.c_str(), "num_threads", "2",
+                           "request_timeout_ms", "5000",       nullptr};
   mg_callbacks callbacks{};
   // Silence civetweb's own stderr logging of bind errors: we report them.
   callbacks.log_message = [](const mg_connection*, const char*) { return 1; };

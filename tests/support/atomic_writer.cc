@@ -96,7 +96,8 @@ StatusOr<bool> AtomicWriter::Write(const Payload& payload) {
     for (const auto& [key, file] : current) old_keys.insert(TopComponent(key));
     bool links_ok = true;
     for (const auto& [key, file] : payload) {
-      links_ok = links_ok && fs::is_symlink(fs::symlink_status(fs::path(dir_) / TopComponent(key), ec));
+      links_ok =
+          links_ok && fs::is_symlink(fs::symlink_status(fs::path(dir_) / TopComponent(key), ec));
     }
     if (current == payload && links_ok) return false;
   }

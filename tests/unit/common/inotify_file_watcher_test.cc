@@ -64,7 +64,9 @@ TEST_F(InotifyFileWatcherTest, SeesFirstAppearanceInEmptyDir) {
   ASSERT_TRUE(writer.WriteOne("datasets.yaml", "mounts: []\n").ok());
   std::vector<WatchEvent> all;
   EXPECT_TRUE(WaitFor(
-      [](const WatchEvent& e) { return e.name == "datasets.yaml" && e.kind == WatchEventKind::kCreated; },
+      [](const WatchEvent& e) {
+        return e.name == "datasets.yaml" && e.kind == WatchEventKind::kCreated;
+      },
       &all));
   bool saw_data = false;
   for (const auto& e : all) saw_data |= e.name == "..data" && e.kind == WatchEventKind::kMovedTo;
@@ -85,7 +87,8 @@ TEST_F(InotifyFileWatcherTest, ReportsWatchGoneOnceWhenDirRemoved) {
   ASSERT_TRUE(watcher_->Watch(sub).ok());
   fs::remove(sub);
   std::vector<WatchEvent> all;
-  EXPECT_TRUE(WaitFor([](const WatchEvent& e) { return e.kind == WatchEventKind::kWatchGone; }, &all));
+  EXPECT_TRUE(
+      WaitFor([](const WatchEvent& e) { return e.kind == WatchEventKind::kWatchGone; }, &all));
   auto more = watcher_->Wait(milliseconds(50));
   ASSERT_TRUE(more.ok());
   for (const auto& e : *more) EXPECT_NE(e.kind, WatchEventKind::kWatchGone);

@@ -20,11 +20,14 @@ namespace fs = std::filesystem;
 // Records kubectl invocations and answers from a script.
 class FakeKubectl final : public CommandRunner {
  public:
-  StatusOr<CommandResult> Run(const std::vector<std::string>& argv, std::string_view input) override {
+  StatusOr<CommandResult> Run(const std::vector<std::string>& argv,
+                              std::string_view input) override {
     calls.push_back(argv);
     if (missing) return NotFound(argv[0] + ": no such program");
     if (argv[1] == "get") {
-      if (!configmap) return CommandResult{1, "", "Error from server (NotFound): configmaps \"ferry-datasets\" not found"};
+      if (!configmap)
+        return CommandResult{
+            1, "", "Error from server (NotFound): configmaps \"ferry-datasets\" not found"};
       return CommandResult{0, *configmap, ""};
     }
     applied = std::string(input);
@@ -61,10 +64,12 @@ class CliTest : public ::testing::Test {
     return ss.str();
   }
   void WriteStatus(bool ready) {
-    Write(".ferry/status.json",
-          std::string(R"({"version":"0.1.0","ready":)") + (ready ? "true" : "false") +
-              R"(,"generation":1,"specError":"","updated":"","datasets":{"a":{"phase":")" +
-              (ready ? "Mounted" : "Pending") + R"(","source":"local:///a","readOnly":true,"error":"","bytesCached":0,"lastChange":""}}})");
+    Write(
+        ".ferry/status.json",
+        std::string(R"({"version":"0.1.0","ready":)") + (ready ? "true" : "false") +
+            R"(,"generation":1,"specError":"","updated":"","datasets":{"a":{"phase":")" +
+            (ready ? "Mounted" : "Pending") +
+            R"(","source":"local:///a","readOnly":true,"error":"","bytesCached":0,"lastChange":""}}})");
   }
 
   std::string dir_;
@@ -172,8 +177,9 @@ TEST_F(CliTest, KubectlModeGetsEditsAndApplies) {
       R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ferry-datasets","namespace":"ml","resourceVersion":"5","managedFields":[{}]},"data":{"datasets.yaml":"mounts: []\n"}})";
   EXPECT_EQ(Run({"add", "a", "local:///a", "-n", "ml"}), 0) << err_.str();
   ASSERT_EQ(kubectl_.calls.size(), 2u);
-  EXPECT_EQ(kubectl_.calls[0], (std::vector<std::string>{"kubectl", "get", "configmap",
-                                                         "ferry-datasets", "-o", "json", "-n", "ml"}));
+  EXPECT_EQ(kubectl_.calls[0],
+            (std::vector<std::string>{"kubectl", "get", "configmap", "ferry-datasets", "-o", "json",
+                                      "-n", "ml"}));
   EXPECT_EQ(kubectl_.calls[1][1], "apply");
   EXPECT_NE(kubectl_.applied.find("\"resourceVersion\": \"5\""), std::string::npos);
   EXPECT_EQ(kubectl_.applied.find("managedFields"), std::string::npos);

@@ -31,7 +31,8 @@ TEST(SpecEditTest, RecognizesKinds) {
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->kind, DocKind::kConfigMapYaml);
   EXPECT_NE(b->spec_text.find("imagenet"), std::string::npos);
-  auto c = LoadSpecDocument(R"({"apiVersion":"v1","kind":"ConfigMap","data":{"datasets.yaml":"mounts: []\n"}})");
+  auto c = LoadSpecDocument(
+      R"({"apiVersion":"v1","kind":"ConfigMap","data":{"datasets.yaml":"mounts: []\n"}})");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->kind, DocKind::kConfigMapJson);
   EXPECT_EQ(c->spec_text, "mounts: []\n");
@@ -85,7 +86,8 @@ TEST(SpecEditTest, ManifestWithoutDataGetsOne) {
 }
 
 TEST(SpecEditTest, InlineValueBecomesABlock) {
-  std::string m = "apiVersion: v1\nkind: ConfigMap\ndata:\n  datasets.yaml: \"mounts: []\"\n  x: y\n";
+  std::string m =
+      "apiVersion: v1\nkind: ConfigMap\ndata:\n  datasets.yaml: \"mounts: []\"\n  x: y\n";
   auto doc = LoadSpecDocument(m);
   ASSERT_TRUE(doc.ok());
   auto spec = AddMount(doc->spec_text, {"a", "local:///a", {}, std::nullopt, ""});
@@ -97,7 +99,8 @@ TEST(SpecEditTest, InlineValueBecomesABlock) {
 }
 
 TEST(SpecEditTest, JsonManifestIsEdited) {
-  std::string j = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ferry-datasets","resourceVersion":"7"},"data":{"datasets.yaml":"mounts: []\n"}})";
+  std::string j =
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ferry-datasets","resourceVersion":"7"},"data":{"datasets.yaml":"mounts: []\n"}})";
   auto doc = LoadSpecDocument(j);
   ASSERT_TRUE(doc.ok());
   auto spec = AddMount(doc->spec_text, {"a", "local:///a", {}, std::nullopt, ""});
@@ -110,7 +113,8 @@ TEST(SpecEditTest, JsonManifestIsEdited) {
 }
 
 TEST(SpecEditTest, AddRefusesDuplicatesAndBadSources) {
-  EXPECT_TRUE(AddMount("mounts: [{name: a, source: 'local:///a'}]\n", {"a", "local:///b", {}, std::nullopt, ""})
+  EXPECT_TRUE(AddMount("mounts: [{name: a, source: 'local:///a'}]\n",
+                       {"a", "local:///b", {}, std::nullopt, ""})
                   .status()
                   .Is(StatusCode::kAlreadyExists));
   auto bad = AddMount("", {"b", "ftp://x", {}, std::nullopt, ""});
@@ -127,7 +131,9 @@ TEST(SpecEditTest, FluidDocumentsAreNotEdited) {
       "apiVersion: data.fluid.io/v1alpha1\nkind: Dataset\nmetadata: {name: d}\nspec:\n  mounts:\n"
       "    - mountPoint: local:///data\n      name: d\n";
   EXPECT_TRUE(IsFluidSpec(fluid));
-  EXPECT_TRUE(AddMount(fluid, {"b", "local:///b", {}, std::nullopt, ""}).status().Is(StatusCode::kFailedPrecondition));
+  EXPECT_TRUE(AddMount(fluid, {"b", "local:///b", {}, std::nullopt, ""})
+                  .status()
+                  .Is(StatusCode::kFailedPrecondition));
   EXPECT_FALSE(IsFluidSpec("mounts: []\n"));
 }
 

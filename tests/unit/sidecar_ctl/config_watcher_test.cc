@@ -31,8 +31,8 @@ class ConfigWatcherTest : public ::testing::Test {
 
   std::unique_ptr<ConfigWatcher> MakeFake() {
     return std::make_unique<ConfigWatcher>(
-        fake_watcher_, clock_, options_,
-        [this](const ConfigSnapshot& s) { seen_.push_back(s); }, [this] { ++ticks_; });
+        fake_watcher_, clock_, options_, [this](const ConfigSnapshot& s) { seen_.push_back(s); },
+        [this] { ++ticks_; });
   }
   void Event(const std::string& name, WatchEventKind kind = WatchEventKind::kMovedTo) {
     fake_watcher_.Push({kind, dir_, name});
@@ -64,23 +64,41 @@ TEST_F(ConfigWatcherTest, ReadsThroughDataLinkBeforeKeySymlinkExists) {
   EXPECT_EQ(s.text, "mounts: []\n");
 }
 
-TEST_F(ConfigWatcherTest, DebouncesABurstIntoOneRead) {
+TEST_F(ConfigWatcherTest, DataSwapIsReadAtOnceAndTheRestOfABurstDebounced) {
   auto w = MakeFake();
   w->Iterate(milliseconds(0));
+  clock_.Advance(milliseconds(100));
   uint64_t reads = w->reads();
   testing::AtomicWriter writer(dir_);
-  for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(writer.WriteOne("datasets.yaml", "# v" + std::to_string(i) + "\n").ok());
+  for (int i = 0; i < 4; ++i) {  // 4 x 10 ms: within one 50 ms window
+    std::string text = "# v";
+    text += std::to_string(i);
+    ASSERT_TRUE(writer.WriteOne("datasets.yaml", text).ok());
     Event("..data");
     w->Iterate(milliseconds(0));
     clock_.Advance(milliseconds(10));  // less than the 50 ms debounce
   }
+  EXPECT_EQ(w->reads(), reads + 1);  // the leading swap only
+  clock_.Advance(milliseconds(50));
+  w->Iterate(milliseconds(0));
+  EXPECT_EQ(w->reads(), reads + 2);  // one trailing read for the rest
+  ASSERT_EQ(seen_.size(), 3u);
+  EXPECT_EQ(seen_[1].text, "# v0");
+  EXPECT_EQ(seen_.back().text, "# v3");
+}
+
+TEST_F(ConfigWatcherTest, InPlaceWritesWaitForTheDebounce) {
+  auto w = MakeFake();
+  w->Iterate(milliseconds(0));
+  clock_.Advance(milliseconds(100));
+  uint64_t reads = w->reads();
+  std::ofstream(dir_ + "/datasets.yaml") << "mounts: []\n";
+  Event("datasets.yaml", WatchEventKind::kCreated);  // content may still be on its way
+  w->Iterate(milliseconds(0));
   EXPECT_EQ(w->reads(), reads);
   clock_.Advance(milliseconds(50));
   w->Iterate(milliseconds(0));
   EXPECT_EQ(w->reads(), reads + 1);
-  ASSERT_EQ(seen_.size(), 2u);
-  EXPECT_EQ(seen_.back().text, "# v9\n");
 }
 
 TEST_F(ConfigWatcherTest, MaxDelayBoundsAnEndlessBurst) {

@@ -66,7 +66,8 @@ MountSpec Local(const std::string& name, const std::string& path = "/data") {
 
 class MountReconcilerTest : public ::testing::Test {
  protected:
-  MountReconcilerTest() : model_(clock_), reconciler_(provider_, factory_, model_, clock_, Options()) {
+  MountReconcilerTest()
+      : model_(clock_), reconciler_(provider_, factory_, model_, clock_, Options()) {
     model_.SetListener([this](const StatusSnapshot&) { ++notifications_; });
   }
   static ReconcilerOptions Options() {
@@ -249,7 +250,8 @@ TEST_F(MountReconcilerTest, FiftyEditBurstConverges) {
   for (int edit = 0; edit < 50; ++edit) {
     DatasetSpec spec;
     for (int i = 0; i < 10; ++i) {
-      if ((edit + i) % 3 != 0) spec.mounts.push_back(Local(Numbered("d", i), Numbered("/v", edit % 4)));
+      if ((edit + i) % 3 != 0)
+        spec.mounts.push_back(Local(Numbered("d", i), Numbered("/v", edit % 4)));
     }
     reconciler_.Apply(spec);
     last = spec;

@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -167,6 +168,17 @@ StatusOr<DatasetSpec> ParseImpl(std::string_view text) {
   return spec;
 }
 
+// yaml-cpp's emitter writes a string holding '\r' (or other control
+// characters) as a plain scalar, which reads back differently; quote those.
+void EmitString(YAML::Emitter& out, const std::string& s) {
+  bool control = std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+  if (control) out << YAML::DoubleQuoted;
+  out << s;
+}
+
 }  // namespace
 
 StatusOr<DatasetSpec> ParseDatasetSpec(std::string_view yaml_text) {
@@ -188,20 +200,28 @@ std::string SerializeDatasetSpec(const DatasetSpec& spec) {
       out << YAML::BeginSeq;
       for (const MountSpec& m : spec.mounts) {
         out << YAML::BeginMap;
-        out << YAML::Key << "name" << YAML::Value << m.name;
-        out << YAML::Key << "source" << YAML::Value << m.source;
+        out << YAML::Key << "name" << YAML::Value;
+        EmitString(out, m.name);
+        out << YAML::Key << "source" << YAML::Value;
+        EmitString(out, m.source);
         if (!m.options.empty()) {
           out << YAML::Key << "options" << YAML::Value << YAML::BeginMap;
-          for (const auto& [k, v] : m.options) out << YAML::Key << k << YAML::Value << v;
+          for (const auto& [k, v] : m.options) {
+            out << YAML::Key;
+            EmitString(out, k);
+            out << YAML::Value;
+            EmitString(out, v);
+          }
           out << YAML::EndMap;
         }
         if (!m.credentials.empty()) {
-          out << YAML::Key << "credentials" << YAML::Value << m.credentials;
+          out << YAML::Key << "credentials" << YAML::Value;
+          EmitString(out, m.credentials);
         }
         if (!m.cache.preload.empty()) {
           out << YAML::Key << "cache" << YAML::Value << YAML::BeginMap << YAML::Key << "preload"
               << YAML::Value << YAML::BeginSeq;
-          for (const std::string& g : m.cache.preload) out << g;
+          for (const std::string& g : m.cache.preload) EmitString(out, g);
           out << YAML::EndSeq << YAML::EndMap;
         }
         out << YAML::Key << "readOnly" << YAML::Value << m.read_only;

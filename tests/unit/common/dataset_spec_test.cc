@@ -245,6 +245,8 @@ TEST(DatasetSpec, SerializeRoundTripsAwkwardStrings) {
     m.options[key] = v;
   }
   m.options["key with spaces: and colon"] = "v";
+  m.options["cr"] = "AKIAEXAMPLE\r";  // fuzzer find: emitted plain, read back without \r
+  m.options["del"] = "a\x7f\x01b";
   m.credentials = "cred.prefix_1";
   m.cache.preload = {"train/**", "*.jpg", "[ab]/c"};
   m.read_only = false;

@@ -108,9 +108,8 @@ def test_legacy_mode_pod(node, legacy_webhook):
     assert os.path.isdir(node.dir)
 
 
-@pytest.mark.xfail(reason="known bug: ferryctl probe trusts the previous instance's status.json "
-                          "(the emptyDir outlives the container), so a restarted sidecar passes "
-                          "its startupProbe before its data plane has started", strict=False)
+# Regression: the emptyDir outlives a restarted container; the probe must not trust the old
+# instance's status.json (the propagator marks it not ready at start).
 def test_probe_after_restart_waits_for_the_new_instance(ferry):
     fp = ferry(initial=["a"]).start()
     sidecar = fp.pod["ferry-sidecar"]

@@ -118,13 +118,16 @@ void ConfigWatcher::HandleEvents(const std::vector<WatchEvent>& events, TimePoin
       case WatchEventKind::kOverflow:
         ScheduleRead(now);
         break;
-      case WatchEventKind::kWatchGone:
+      case WatchEventKind::kWatchGone: {
+        // Braced: clang 14's ASan reports the logger temporary as used after
+        // scope when a later case label jumps past it.
         GetLogger("sidecar.config")
             ->warn("{} went away; watching it again when it is back", options_.dir);
         watching_ = false;
         next_watch_try_ = now;
         ScheduleRead(now);
         break;
+      }
       default:
         if (ev.name != kDataLink && ev.name != options_.file_name) break;
         ScheduleRead(now);

@@ -117,6 +117,9 @@ Status FuseServer::CreateSession() {
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   const fuse_lowlevel_ops& ops = FerryLowlevelOps();
   se_ = fuse_session_new(&args, &ops, sizeof(ops), &ctx_);
+  // libfuse copies argv into an allocated vector when it adds arguments of its
+  // own; free it (a no-op when nothing was allocated).
+  fuse_opt_free_args(&args);
   if (se_ == nullptr) return Internal("fuse_session_new failed (bad mount options?)");
   return Status();
 }
@@ -254,8 +257,8 @@ void FuseServer::ReaperLoop() {
   if (status.ok()) {
     GetLogger("sidecar.fs")->info("FUSE loop for {} ended", fs_->source().Describe());
   } else {
-    GetLogger("sidecar.fs")->error("FUSE loop for {} failed: {}", fs_->source().Describe(),
-                                   status.ToString());
+    GetLogger("sidecar.fs")
+        ->error("FUSE loop for {} failed: {}", fs_->source().Describe(), status.ToString());
   }
   if (options_.on_exit) options_.on_exit(status);
 }

@@ -40,7 +40,8 @@ TEST(PodChecksTest, RulesCatchWhatInjectionCanBreak) {
     mutate(p);
     return !ValidatePodRules(p).empty();
   };
-  EXPECT_TRUE(broken([](json& p) { p["spec"]["initContainers"] = {p["spec"]["containers"][0]}; }));
+  EXPECT_TRUE(broken(
+      [](json& p) { p["spec"]["initContainers"] = json::array({p["spec"]["containers"][0]}); }));
   EXPECT_TRUE(broken([](json& p) {
     p["spec"]["containers"][0]["volumeMounts"] = {{{"name", "ferry-mnt"}, {"mountPath", "/d"}}};
   }));
@@ -59,7 +60,7 @@ TEST(PodChecksTest, RulesCatchWhatInjectionCanBreak) {
     json init = p["spec"]["containers"][0];
     init["name"] = "init";
     init["startupProbe"] = {{"exec", {{"command", {"true"}}}}};
-    p["spec"]["initContainers"] = {init};
+    p["spec"]["initContainers"] = json::array({init});
   }));
   EXPECT_TRUE(broken([](json& p) {
     p["spec"]["containers"][0]["securityContext"] = {{"privileged", true},

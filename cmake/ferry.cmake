@@ -51,7 +51,15 @@ function(ferry_test_dir name labels dir)
   target_link_libraries(${name} PRIVATE ${ARGN} ferry_test_support GTest::gmock GTest::gtest_main
     ferry_warnings)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
-  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
+  # FUSE tests mount in the test's mount namespace: a namespace another test
+  # unshares meanwhile copies the mount and keeps it alive after a lazy
+  # unmount. Run them alone.
+  set(serial FALSE)
+  if("fuse" IN_LIST labels)
+    set(serial TRUE)
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" RUN_SERIAL ${serial}
+    DISCOVERY_TIMEOUT 60)
 endfunction()
 
 set(FERRY_FUZZ_SECONDS 20 CACHE STRING "Seconds each fuzz target runs under ctest")

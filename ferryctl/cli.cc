@@ -20,15 +20,6 @@
 namespace ferry::ferryctl {
 namespace {
 
-// "\"text\"". Built with append: gcc 12 warns falsely (-Wrestrict) on
-// "literal" + std::string.
-std::string Quoted(std::string_view text) {
-  std::string q;
-  q.reserve(text.size() + 2);
-  q.append(1, '"').append(text).append(1, '"');
-  return q;
-}
-
 // A FileWatcher that never reports: ProbeWait then re-checks on its timer.
 class NoWatcher final : public FileWatcher {
  public:

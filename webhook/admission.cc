@@ -21,8 +21,11 @@ int DenyCode(const Status& s) {
   }
 }
 
+using Encoder = std::string (*)(const ReviewRequest&, const AdmissionResult&);
+
 HttpReply Answer(const ReviewRequest& req, const Status& status, Json patch,
-                 std::vector<std::string> warnings) {
+                 std::vector<std::string> warnings,
+                 Encoder encode = &EncodeAdmissionResponse) {
   AdmissionResult r;
   HttpReply reply;
   if (!status.ok()) {
@@ -35,7 +38,7 @@ HttpReply Answer(const ReviewRequest& req, const Status& status, Json patch,
     reply.result = r.patch.is_array() && !r.patch.empty() ? "patched" : "allowed";
   }
   r.warnings = std::move(warnings);
-  reply.body = EncodeAdmissionResponse(req, r);
+  reply.body = encode(req, r);
   return reply;
 }
 
@@ -62,13 +65,24 @@ StatusOr<std::unique_ptr<AdmissionHandler>> AdmissionHandler::Create(WebhookConf
 }
 
 HttpReply AdmissionHandler::Mutate(std::string_view body) const {
-  auto req = ParseAdmissionReview(body, ParseMode::kPrunePodContainers);
+  auto req = ParseAdmissionReviewFast(body);
   if (!req.ok()) return BadBody(req.status());
   if (!IsPodCreate(*req) || !req->object().is_object()) {
     return Answer(*req, Status::Ok(), Json(), {});
   }
   InjectionOutcome out = injector_.Inject(req->ns, req->object());
   return Answer(*req, out.status, std::move(out.patch), std::move(out.warnings));
+}
+
+HttpReply AdmissionHandler::MutateReference(std::string_view body) const {
+  auto req = ParseAdmissionReview(body, ParseMode::kPrunePodContainers);
+  if (!req.ok()) return BadBody(req.status());
+  if (!IsPodCreate(*req) || !req->object().is_object()) {
+    return Answer(*req, Status::Ok(), Json(), {}, &EncodeAdmissionResponseReference);
+  }
+  InjectionOutcome out = injector_.Inject(req->ns, req->object());
+  return Answer(*req, out.status, std::move(out.patch), std::move(out.warnings),
+                &EncodeAdmissionResponseReference);
 }
 
 HttpReply AdmissionHandler::Validate(std::string_view body) const {

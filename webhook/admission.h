@@ -37,6 +37,11 @@ class AdmissionHandler {
   // POST /mutate: injects the sidecar into Pod CREATEs; everything else is allowed
   // without a patch.
   HttpReply Mutate(std::string_view body) const;
+  // The same request through the reference implementation (the one before the fast
+  // path): nlohmann's SAX parser builds the review (unread container members pruned)
+  // and the answer is an nlohmann tree. Slower; the differential tests and fuzzer
+  // check that Mutate() answers byte for byte the same.
+  HttpReply MutateReference(std::string_view body) const;
   // POST /validate: checks the datasets ConfigMap and credentials Secret.
   HttpReply Validate(std::string_view body) const;
 

@@ -1,6 +1,7 @@
 #include "webhook/admission_review.h"
 
-#include <array>
+#include "webhook/json_writer.h"
+
 #include <cstdint>
 #include <cstring>
 
@@ -180,6 +181,12 @@ StatusOr<ReviewRequest> ParseAdmissionReview(std::string_view body, ParseMode mo
   } catch (const Json::exception&) {
     return InvalidArgument("body is not valid JSON");
   }
+  return ReviewFromDocument(std::move(r.doc));
+}
+
+StatusOr<ReviewRequest> ReviewFromDocument(Json doc) {
+  ReviewRequest r;
+  r.doc = std::move(doc);
   if (!r.doc.is_object()) return NotReview("body must be a JSON object");
   FERRY_RETURN_IF_ERROR(StringField(r.doc, "apiVersion", &r.api_version));
   if (r.api_version != kV1 && r.api_version != kV1beta1) {
@@ -208,6 +215,47 @@ StatusOr<ReviewRequest> ParseAdmissionReview(std::string_view body, ParseMode mo
 }
 
 std::string EncodeAdmissionResponse(const ReviewRequest& req, const AdmissionResult& result) {
+  // Members in nlohmann's (sorted) order, so the bytes equal the reference encoder's.
+  constexpr auto kReplace = Json::error_handler_t::replace;
+  std::string out;
+  out.reserve(512);
+  out += "{\"apiVersion\":";
+  AppendJsonString(&out, req.api_version, kReplace);
+  out += ",\"kind\":\"AdmissionReview\",\"response\":{\"allowed\":";
+  out += result.allowed ? "true" : "false";
+  if (result.allowed && result.patch.is_array() && !result.patch.empty()) {
+    std::string patch;
+    patch.reserve(4096);
+    AppendJson(&patch, result.patch);  // strict, as the reference's dump()
+    out.reserve(out.size() + patch.size() / 3 * 4 + 256);
+    out += ",\"patch\":\"";
+    Base64EncodeTo(patch, &out);
+    out += "\",\"patchType\":\"JSONPatch\"";
+  }
+  if (!result.allowed) {
+    int code = result.code < 400 ? 403 : result.code;
+    out += ",\"status\":{\"code\":";
+    out += std::to_string(code);
+    out += ",\"message\":";
+    AppendJsonString(&out, result.message, kReplace);
+    out += '}';
+  }
+  out += ",\"uid\":";
+  AppendJsonString(&out, req.uid, kReplace);
+  if (!result.warnings.empty()) {
+    out += ",\"warnings\":[";
+    for (size_t i = 0; i < result.warnings.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendJsonString(&out, CutWarning(result.warnings[i]), kReplace);
+    }
+    out += ']';
+  }
+  out += "}}";
+  return out;
+}
+
+std::string EncodeAdmissionResponseReference(const ReviewRequest& req,
+                                             const AdmissionResult& result) {
   Json resp = Json::object();
   resp["uid"] = req.uid;
   resp["allowed"] = result.allowed;
@@ -227,69 +275,6 @@ std::string EncodeAdmissionResponse(const ReviewRequest& req, const AdmissionRes
   Json out = {{"apiVersion", req.api_version}, {"kind", "AdmissionReview"},
               {"response", std::move(resp)}};
   return out.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-std::string Base64Encode(std::string_view in) {
-  static constexpr char kAlpha[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) |
-                 uint8_t(in[i + 2]);
-    out += kAlpha[(v >> 18) & 63];
-    out += kAlpha[(v >> 12) & 63];
-    out += kAlpha[(v >> 6) & 63];
-    out += kAlpha[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
-    out += kAlpha[(v >> 18) & 63];
-    out += kAlpha[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8);
-    out += kAlpha[(v >> 18) & 63];
-    out += kAlpha[(v >> 12) & 63];
-    out += kAlpha[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-bool Base64Decode(std::string_view in, std::string* out) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  out->clear();
-  if (in.size() % 4 != 0) return false;
-  for (size_t i = 0; i < in.size(); i += 4) {
-    std::array<int, 4> v{};
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = in[i + static_cast<size_t>(k)];
-      if (c == '=' && i + 4 == in.size() && k >= 2) {
-        ++pad;
-        v[static_cast<size_t>(k)] = 0;
-        continue;
-      }
-      if (pad > 0) return false;
-      v[static_cast<size_t>(k)] = val(c);
-      if (v[static_cast<size_t>(k)] < 0) return false;
-    }
-    uint32_t w = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) |
-                 uint32_t(v[3]);
-    out->push_back(static_cast<char>((w >> 16) & 0xFF));
-    if (pad < 2) out->push_back(static_cast<char>((w >> 8) & 0xFF));
-    if (pad < 1) out->push_back(static_cast<char>(w & 0xFF));
-  }
-  return true;
 }
 
 bool IsValidUtf8(std::string_view s) {

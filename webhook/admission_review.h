@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/base64.h"
 #include "common/status.h"
 #include "webhook/pod_json.h"
 
@@ -42,6 +43,14 @@ enum class ParseMode {
 };
 StatusOr<ReviewRequest> ParseAdmissionReview(std::string_view body,
                                              ParseMode mode = ParseMode::kFull);
+// The /mutate hot path: the same answer as ParseAdmissionReview(body,
+// kPrunePodContainers) (the differential tests compare them), parsed with simdjson
+// and converted to nlohmann only for what the mutation reads (request.oldObject is
+// left out as well). Any input simdjson refuses goes to ParseAdmissionReview, so
+// errors and their messages are the reference ones.
+StatusOr<ReviewRequest> ParseAdmissionReviewFast(std::string_view body);
+// The checks of ParseAdmissionReview on an already parsed document.
+StatusOr<ReviewRequest> ReviewFromDocument(Json doc);
 
 struct AdmissionResult {
   bool allowed = true;
@@ -52,11 +61,12 @@ struct AdmissionResult {
 };
 
 // The response review for `req`. Omits patch/patchType when there is no patch.
+// Written directly (json_writer.h); byte-identical to EncodeAdmissionResponseReference,
+// which builds the answer as an nlohmann tree (kept for the differential tests).
 std::string EncodeAdmissionResponse(const ReviewRequest& req, const AdmissionResult& result);
+std::string EncodeAdmissionResponseReference(const ReviewRequest& req,
+                                             const AdmissionResult& result);
 
-std::string Base64Encode(std::string_view bytes);
-// Strict RFC 4648 decoding (padding required, no whitespace). False on bad input.
-bool Base64Decode(std::string_view text, std::string* out);
 bool IsValidUtf8(std::string_view bytes);
 
 }  // namespace ferry::webhook

@@ -107,7 +107,7 @@ InjectionOutcome PodInjector::Inject(std::string_view ns, const Json& pod) const
     ctx.warnings.push_back(
         "ferry: privileged ferry-sidecar needs pod-security.kubernetes.io/enforce=privileged");
   }
-  out.patch = ctx.patch.Build();
+  out.patch = std::move(ctx.patch).Build();
   out.warnings.insert(out.warnings.end(), ctx.warnings.begin(), ctx.warnings.end());
   out.decision = "injected";
   return out;
@@ -290,7 +290,7 @@ InjectionOutcome PodInjector::Repair(const Json& pod, const SidecarLocation& loc
   }
   patch.AddMapEntry("/metadata/annotations", kAnnoInjected, std::string(config_.tag));
   InjectionOutcome out;
-  out.patch = patch.Build();
+  out.patch = std::move(patch).Build();
   out.decision = "repaired";
   if (out.patch.size() > 1) {
     out.warnings.push_back("ferry: repaired ferry-sidecar fields dropped by another webhook");

@@ -160,7 +160,24 @@ void PatchBuilder::Insert(const std::string& array_pointer, size_t index, Json v
   inserts_.push_back({array_pointer, Json::array({std::move(value)})});
 }
 
-Json PatchBuilder::Build() const {
+Json PatchBuilder::Build() && {
+  Json patch = Json::array();
+  patch.get_ref<Json::array_t&>().reserve(edits_.size() + inserts_.size());
+  for (auto* ops : {&edits_, &inserts_}) {
+    for (Op& op : *ops) {
+      Json o(Json::value_t::object);
+      o["op"] = "add";
+      o["path"] = std::move(op.path);
+      o["value"] = std::move(op.value);
+      patch.push_back(std::move(o));
+    }
+  }
+  edits_.clear();
+  inserts_.clear();
+  return patch;
+}
+
+Json PatchBuilder::Build() const& {
   Json patch = Json::array();
   for (const auto* ops : {&edits_, &inserts_}) {
     for (const Op& op : *ops) {

@@ -88,7 +88,9 @@ class PatchBuilder {
 
   bool empty() const { return edits_.empty() && inserts_.empty(); }
   // The patch: a JSON array of add ops.
-  Json Build() const;
+  Json Build() const&;
+  // The same, moving the queued values out (no copy of the sidecar container).
+  Json Build() &&;
 
  private:
   struct Op {

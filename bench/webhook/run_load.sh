@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Load benchmark of ferry-webhook over TLS with keep-alive, against nginx serving a
-# static response of the same size over TLS in the same run (wrk from Debian drives
-# both). Loopback only; everything it starts is stopped by PID at exit.
+# static response of the same size over TLS in the same run. Max throughput: wrk from
+# Debian (closed loop, 16 connections), cross-checked by ferry-loadgen in closed loop.
+# Latency at a fixed rate: ferry-loadgen (bench/webhook/loadgen.cc), open loop with a
+# fixed arrival schedule, latency from each request's due time (coordinated omission
+# counted), for both servers. Loopback only; everything it starts is stopped by PID.
 #
 # Usage: bench/webhook/run_load.sh BUILD_DIR [DURATION_S] [REPEATS]
 # Prints a markdown report on stdout.
@@ -11,6 +14,8 @@ DUR=${2:-10}
 REPEATS=${3:-3}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$BUILD/bin/ferry-webhook
+LOADGEN=$BUILD/bench/ferry-loadgen
+[ -x "$LOADGEN" ] || { echo "build the ferry-loadgen target first" >&2; exit 1; }
 TMP=$(mktemp -d /tmp/ferry-webhook-bench.XXXXXX)
 PIDS=()
 cleanup() {
@@ -115,16 +120,25 @@ print(f"{rps:.0f} {p50:.3f} {p99:.3f} {errs}")
 PY
 }
 
+run_loadgen() {  # port body_file connections rate -> "rps p50_ms p99_ms errors"
+  "$LOADGEN" --port "$1" --body "$2" --connections "$3" --rate "$4" --duration "$DUR" --warmup 1 |
+    awk '{print $1, $2, $4, $7}'
+}
+
 median() { sort -n | awk '{a[NR]=$1} END{print (NR%2)? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 spread() { sort -n | awk 'NR==1{min=$1} {max=$1} END{printf "%s-%s", min, max}'; }
 
 declare -A R
+LOADS=()
 for i in $(seq "$REPEATS"); do
+  LOADS+=("$(cut -d" " -f1 /proc/loadavg)")
   R[wh_max]+="$(run_wrk "$WH_PORT" "$TMP/deployment.json" 16 0)"$'\n'
   R[ng_max]+="$(run_wrk "$NG_PORT" "$TMP/deployment.json" 16 0)"$'\n'
-  R[wh_1k]+="$(run_wrk "$WH_PORT" "$TMP/deployment.json" 10 9)"$'\n'
-  R[ng_1k]+="$(run_wrk "$NG_PORT" "$TMP/deployment.json" 10 9)"$'\n'
-  R[wh_100]+="$(run_wrk "$WH_PORT" "$TMP/100-containers.json" 1 10)"$'\n'
+  R[wh_lgmax]+="$(run_loadgen "$WH_PORT" "$TMP/deployment.json" 16 0)"$'\n'
+  R[ng_lgmax]+="$(run_loadgen "$NG_PORT" "$TMP/deployment.json" 16 0)"$'\n'
+  R[wh_1k]+="$(run_loadgen "$WH_PORT" "$TMP/deployment.json" 10 1000)"$'\n'
+  R[ng_1k]+="$(run_loadgen "$NG_PORT" "$TMP/deployment.json" 10 1000)"$'\n'
+  R[wh_100]+="$(run_loadgen "$WH_PORT" "$TMP/100-containers.json" 1 50)"$'\n'
 done
 LOADED_RSS_KB=$(awk '/VmRSS/{print $2}' /proc/$WH_PID/status)
 
@@ -137,16 +151,21 @@ row() {  # label key
     "$(col "$2" 4 | awk '{s+=$1} END{print s}')"
 }
 WH_MAX=$(col wh_max 1 | median); NG_MAX=$(col ng_max 1 | median)
-echo "Run: $(date -u +%FT%TZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average before: $LOADAVG_BEFORE"
+echo "Run: $(date -u +%FT%TZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average before: $LOADAVG_BEFORE, at each repeat: ${LOADS[*]}, after: $(cut -d" " -f1-3 /proc/loadavg)"
 echo
 echo "| run | req/s median (spread) | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|"
-row "ferry-webhook, 8 KB pod, 16 conns, max rate" wh_max
-row "nginx static same size, 16 conns, max rate" ng_max
-row "ferry-webhook, 8 KB pod, paced ~1000/s" wh_1k
-row "nginx static, paced ~1000/s" ng_1k
-row "ferry-webhook, 100-container pod, 1 conn paced" wh_100
+row "ferry-webhook, 8 KB pod, wrk 16 conns, max rate" wh_max
+row "nginx static same size, wrk 16 conns, max rate" ng_max
+row "ferry-webhook, 8 KB pod, loadgen 16 conns closed loop" wh_lgmax
+row "nginx static, loadgen 16 conns closed loop" ng_lgmax
+row "ferry-webhook, 8 KB pod, loadgen open loop 1000/s, 10 conns" wh_1k
+row "nginx static, loadgen open loop 1000/s, 10 conns" ng_1k
+row "ferry-webhook, 100-container pod, loadgen open loop 50/s, 1 conn" wh_100
+LG_WH=$(col wh_lgmax 1 | median); LG_NG=$(col ng_lgmax 1 | median)
+P99_WH=$(col wh_1k 3 | median); P99_NG=$(col ng_1k 3 | median)
 echo
-echo "- throughput ratio ferry-webhook / nginx: $(python3 -c "print(f'{$WH_MAX/$NG_MAX:.2f}')")"
+echo "- throughput ratio ferry-webhook / nginx: wrk $(python3 -c "print(f'{$WH_MAX/$NG_MAX:.2f}')"), loadgen $(python3 -c "print(f'{$LG_WH/$LG_NG:.2f}')")"
+echo "- p99 at 1000/s ferry-webhook / nginx: $(python3 -c "print(f'{$P99_WH/$P99_NG:.2f}')")"
 echo "- answer size: $ANSWER_BYTES bytes; request: $(stat -c %s "$TMP/deployment.json") bytes (8 KB pod), $(stat -c %s "$TMP/100-containers.json") bytes (100 containers)"
 echo "- ferry-webhook RSS: idle $((IDLE_RSS_KB / 1024)).$(( (IDLE_RSS_KB % 1024) * 10 / 1024 )) MB, after load $((LOADED_RSS_KB / 1024)).$(( (LOADED_RSS_KB % 1024) * 10 / 1024 )) MB"

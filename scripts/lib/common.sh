@@ -19,7 +19,7 @@ FERRY_PACKAGES=(
   build-essential cmake pkg-config git clang libclang-rt-14-dev
   libcivetweb-dev libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
   libyaml-cpp-dev libinotifytools0-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libhiredis-dev libtinyxml2-dev
+  libhiredis-dev libtinyxml2-dev libsimdjson-dev
   python3 python3-pytest python3-jsonpatch python3-yaml
   openssl curl ca-certificates nginx redis-server wrk nodejs npm iproute2 util-linux procps
 )

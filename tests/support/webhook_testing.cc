@@ -7,45 +7,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/base64.h"
+
 namespace ferry::testing {
 namespace {
 
 using nlohmann::json;
 
 std::string TestDataDir() { return FERRY_SOURCE_DIR "/tests/testdata"; }
-
-bool DecodeBase64(std::string_view in, std::string* out) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  if (in.size() % 4 != 0) return false;
-  out->clear();
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = in[i + static_cast<size_t>(k)];
-      if (c == '=' && i + 4 == in.size() && k >= 2) {
-        v[k] = 0;
-        ++pad;
-      } else {
-        if (pad) return false;
-        v[k] = val(c);
-        if (v[k] < 0) return false;
-      }
-    }
-    unsigned w = (unsigned(v[0]) << 18) | (unsigned(v[1]) << 12) | (unsigned(v[2]) << 6) | unsigned(v[3]);
-    out->push_back(static_cast<char>(w >> 16));
-    if (pad < 2) out->push_back(static_cast<char>((w >> 8) & 0xFF));
-    if (pad < 1) out->push_back(static_cast<char>(w & 0xFF));
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -119,7 +88,7 @@ StatusOr<ReviewAnswer> DecodeReviewAnswer(std::string_view body) {
     if (a.response["patchType"] != "JSONPatch") return InvalidArgument("patchType is not JSONPatch");
     std::string raw;
     if (!a.response["patch"].is_string() ||
-        !DecodeBase64(a.response["patch"].get<std::string>(), &raw)) {
+        !Base64Decode(a.response["patch"].get<std::string>(), &raw)) {
       return InvalidArgument("patch is not padded base64");
     }
     a.patch = json::parse(raw, nullptr, false);

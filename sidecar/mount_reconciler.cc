@@ -6,111 +6,13 @@
 #include <thread>
 
 #include "common/logging.h"
-#include "sidecar/cache/cache_options.h"
-#include "sidecar/cache/tiered_block_cache.h"
-#include "sidecar/fs/filesystem.h"
-#include "sidecar/fs/fuse_server.h"
-#include "sidecar/source/local_source.h"
-#include "sidecar/source/remote_sources.h"
 
 namespace ferry::sidecar {
 namespace {
 
 std::shared_ptr<spdlog::logger> Log() { return GetLogger("sidecar.reconciler"); }
 
-// How long the kernel may take to send INIT on a fresh mount.
-constexpr std::chrono::seconds kInitTimeout{10};
-
-// A source, its cache and the FUSE loop serving them. Members are destroyed
-// in reverse order: the server (and its Filesystem) before what it reads.
-class FuseDatasetServer final : public DatasetServer {
- public:
-  FuseDatasetServer(std::unique_ptr<DataSource> source, std::unique_ptr<TieredBlockCache> cache)
-      : source_(std::move(source)), cache_(std::move(cache)) {}
-  ~FuseDatasetServer() override {
-    if (server_ != nullptr) server_->Stop();
-  }
-  bool Finished() const override { return !server_->Running(); }
-  DatasetServerStats Stats() const override {
-    DatasetServerStats st;
-    st.bytes_read = source_->Stats().bytes_read;
-    if (cache_ != nullptr) {
-      CacheStats c = cache_->Stats();
-      st.bytes_cached = c.memory_bytes + c.disk_bytes;
-    }
-    return st;
-  }
-  DataSource& source() { return *source_; }
-  TieredBlockCache* cache() { return cache_.get(); }
-  void SetServer(std::unique_ptr<FuseServer> server) { server_ = std::move(server); }
-
- private:
-  std::unique_ptr<DataSource> source_;
-  std::unique_ptr<TieredBlockCache> cache_;
-  std::unique_ptr<FuseServer> server_;
-};
-
-class FuseDatasetServerFactory final : public DatasetServerFactory {
- public:
-  FuseDatasetServerFactory(FuseDatasetOptions options, Clock& clock)
-      : options_(std::move(options)), clock_(clock) {}
-
-  StatusOr<std::unique_ptr<DatasetServer>> Start(const MountSpec& spec,
-                                                 const MountFn& mount) override {
-    FERRY_ASSIGN_OR_RETURN(std::unique_ptr<DataSource> source, MakeSource(spec));
-    std::unique_ptr<TieredBlockCache> cache;
-    bool local = spec.scheme == "local";
-    if (!local) {
-      FERRY_ASSIGN_OR_RETURN(CacheOptions cache_options,
-                             ParseCacheOptions(spec.options, options_.cache_dir + "/" + spec.name));
-      FERRY_ASSIGN_OR_RETURN(cache, TieredBlockCache::Create(*source, cache_options, clock_));
-    }
-    auto dataset = std::make_unique<FuseDatasetServer>(std::move(source), std::move(cache));
-    auto fs = std::make_unique<Filesystem>(
-        dataset->source(), dataset->cache(),
-        local ? FilesystemOptions::ForLocal() : FilesystemOptions::ForRemote(), clock_);
-    FERRY_ASSIGN_OR_RETURN(UniqueFd fd, mount());
-    FuseServerOptions server_options;
-    server_options.max_threads = options_.max_threads;
-    server_options.read_only = spec.read_only;
-    server_options.fsname = "ferry:" + spec.name;
-    FERRY_ASSIGN_OR_RETURN(std::unique_ptr<FuseServer> server,
-                           FuseServer::StartOnFd(std::move(fd), std::move(fs), server_options));
-    if (!server->WaitInitialized(kInitTimeout)) {
-      return DeadlineExceeded("the kernel did not complete FUSE INIT within 10 s");
-    }
-    dataset->SetServer(std::move(server));
-    return std::unique_ptr<DatasetServer>(std::move(dataset));
-  }
-
- private:
-  StatusOr<std::unique_ptr<DataSource>> MakeSource(const MountSpec& spec) {
-    if (spec.scheme == "local") {
-      std::string root = spec.source.substr(std::string_view("local://").size());
-      auto local = std::make_unique<LocalSource>(root);
-      FERRY_RETURN_IF_ERROR(local->CheckRoot().WithContext(spec.source));
-      return std::unique_ptr<DataSource>(std::move(local));
-    }
-    if (spec.scheme == "s3" || spec.scheme == "oss" || spec.scheme == "http" ||
-        spec.scheme == "https") {
-      SourceEnv env;
-      env.config_dir = options_.config_dir;
-      env.clock = &clock_;
-      return MakeRemoteSource(spec, env);
-    }
-    return Unimplemented("source scheme " + spec.scheme + " not supported yet");
-  }
-
-  const FuseDatasetOptions options_;
-  Clock& clock_;
-};
-
 }  // namespace
-
-std::unique_ptr<DatasetServerFactory> NewFuseDatasetServerFactory(FuseDatasetOptions options,
-                                                                  Clock& clock) {
-  return std::make_unique<FuseDatasetServerFactory>(std::move(options), clock);
-}
 
 MountReconciler::MountReconciler(MountProvider& provider, DatasetServerFactory& factory,
                                  StatusModel& model, Clock& clock, ReconcilerOptions options)
@@ -164,6 +66,7 @@ void MountReconciler::BeginRemoval(const std::string& name, bool replaced) {
   Running old = std::move(it->second);
   running_.erase(it);
   if (old.server != nullptr) {
+    old.server->BeginDrain();
     Status s = provider_.Unmount(name);
     if (!s.ok()) Log()->error("unmount {}: {}", name, s.ToString());
     draining_.push_back({name, std::move(old.server), clock_.Now() + options_.unmount_grace});
@@ -178,16 +81,27 @@ void MountReconciler::BeginRemoval(const std::string& name, bool replaced) {
 
 MountReconciler::StartResult MountReconciler::StartOne(const MountSpec& spec) {
   StartResult result;
-  DatasetServerFactory::MountFn mount = [&]() -> StatusOr<UniqueFd> {
+  // Outlives this call (exec:// remounts from its supervisor thread); the
+  // provider outlives every server.
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto mounted = std::make_shared<std::atomic<bool>>(false);
+  DatasetServerFactory::MountFn mount = [provider = &provider_, name = spec.name,
+                                         read_only = spec.read_only, calls,
+                                         mounted]() -> StatusOr<UniqueFd> {
+    if (calls->fetch_add(1) > 0) {
+      Status s = provider->Unmount(name);  // a restart gets a fresh mount
+      if (!s.ok()) Log()->warn("detach {} before remounting: {}", name, s.ToString());
+    }
     FuseMountRequest req;
-    req.name = spec.name;
-    req.read_only = spec.read_only;
-    req.fsname = "ferry:" + spec.name;
-    StatusOr<UniqueFd> fd = provider_.Mount(req);
-    result.mounted = fd.ok();
+    req.name = name;
+    req.read_only = read_only;
+    req.fsname = "ferry:" + name;
+    StatusOr<UniqueFd> fd = provider->Mount(req);
+    if (fd.ok()) mounted->store(true);
     return fd;
   };
   result.server = factory_.Start(spec, mount);
+  result.mounted = mounted->load();
   if (!result.server.ok() && result.mounted) {
     // A mount nobody serves would hang every reader: take it away again.
     Status s = provider_.Unmount(spec.name);
@@ -232,10 +146,60 @@ void MountReconciler::StartAll(const std::vector<const MountSpec*>& specs) {
   }  // joins
   for (size_t i = 0; i < specs.size(); ++i) {
     Running& r = running_[specs[i]->name];
+    bool same = r.hash == specs[i]->ConfigHash();
     r.spec = *specs[i];
     r.hash = specs[i]->ConfigHash();
-    r.server = results[i].server.ok() ? std::move(results[i].server).value() : nullptr;
+    if (!same) r.failures = 0;
+    if (results[i].server.ok()) {
+      r.server = std::move(results[i].server).value();
+      r.failures = 0;
+      model_.SetDatasetRetry(specs[i]->name, 0, std::chrono::system_clock::time_point{});
+    } else {
+      r.server = nullptr;
+      ScheduleRetry(specs[i]->name, r, results[i].server.status());
+    }
   }
+}
+
+void MountReconciler::ScheduleRetry(const std::string& name, Running& r, const Status& error) {
+  // A bad option or an unsupported scheme only changes with the spec.
+  r.retryable = !error.Is(StatusCode::kInvalidArgument) && !error.Is(StatusCode::kUnimplemented);
+  ++r.failures;
+  if (!r.retryable) {
+    model_.SetDatasetRetry(name, r.failures, std::chrono::system_clock::time_point{});
+    return;
+  }
+  auto delay = options_.retry_initial;
+  for (uint32_t i = 1; i < r.failures && delay < options_.retry_max; ++i) delay *= 2;
+  delay = std::min(delay, options_.retry_max);
+  r.next_retry = clock_.Now() + delay;
+  model_.SetDatasetRetry(name, r.failures, clock_.WallNow() + delay);
+  Log()->info("{}: retrying in {} ms (failure {})", name, delay.count(), r.failures);
+}
+
+void MountReconciler::RetryFailed() {
+  std::vector<const MountSpec*> due;
+  auto now = clock_.Now();
+  for (auto& entry : running_) {  // not a structured binding: clang 14 cannot capture one
+    const std::string& name = entry.first;
+    Running& r = entry.second;
+    if (r.server != nullptr || !r.retryable || now < r.next_retry) continue;
+    // The name must not still be draining from a previous server.
+    bool draining = std::any_of(draining_.begin(), draining_.end(),
+                                [&](const Draining& d) { return d.name == name; });
+    if (draining) continue;
+    r.retryable = false;  // until this attempt's outcome is known
+    due.push_back(&r.spec);
+  }
+  if (due.empty()) return;
+  std::vector<MountSpec> specs;
+  for (const MountSpec* m : due) specs.push_back(*m);
+  std::vector<const MountSpec*> ptrs;
+  for (const MountSpec& m : specs) {
+    ptrs.push_back(&m);
+    Log()->info("{}: retrying the failed mount", m.name);
+  }
+  StartAll(ptrs);
 }
 
 void MountReconciler::Apply(const DatasetSpec& spec) {
@@ -254,7 +218,12 @@ void MountReconciler::Apply(const DatasetSpec& spec) {
     for (const auto& [name, m] : desired) {
       auto it = running_.find(name);
       if (it != running_.end() && it->second.hash == m->ConfigHash()) {
+        bool preload_changed = it->second.spec.cache.preload != m->cache.preload;
         it->second.spec = *m;  // e.g. cache.preload only: no remount
+        if (preload_changed && it->second.server != nullptr) {
+          it->second.server->SetPreload(m->cache.preload);
+          model_.SetDatasetPreload(name, it->second.server->Stats().preload);
+        }
         continue;
       }
       if (it != running_.end()) BeginRemoval(name, /*replaced=*/true);
@@ -273,6 +242,7 @@ void MountReconciler::Apply(const DatasetSpec& spec) {
 }
 
 void MountReconciler::Tick() {
+  RetryFailed();
   StatusModel::Batch batch(model_);
   auto now = clock_.Now();
   for (auto it = draining_.begin(); it != draining_.end();) {
@@ -301,10 +271,12 @@ void MountReconciler::Tick() {
       model_.CountMountFailure();
       model_.SetDataset(name, DatasetPhase::kFailed, r.spec.source, r.spec.read_only,
                         "the FUSE connection ended unexpectedly (unmounted from outside?)");
+      ScheduleRetry(name, r, Unavailable("the FUSE connection ended"));
       continue;
     }
     DatasetServerStats st = r.server->Stats();
     model_.SetDatasetBytes(name, st.bytes_read, st.bytes_cached);
+    model_.SetDatasetPreload(name, st.preload);
   }
 }
 

@@ -41,6 +41,7 @@ namespace ferry::sidecar {
 struct DatasetServerStats {
   uint64_t bytes_read = 0;    // payload bytes fetched from the source
   uint64_t bytes_cached = 0;  // bytes held by the cache tiers
+  PreloadStatus preload;      // cache.preload progress (configured = false: none)
 };
 
 // One served dataset: a source, a Filesystem and a FUSE loop. Destroying it
@@ -56,6 +57,12 @@ class DatasetServer {
   // or a fatal error). Thread-safe.
   virtual bool Finished() const = 0;
   virtual DatasetServerStats Stats() const = 0;
+  // The dataset is being removed: its mount is about to be detached and must
+  // not be re-created (exec:// restarts). Reconcile thread.
+  virtual void BeginDrain() {}
+  // cache.preload changed without a remount: restart preloading with these
+  // globs (empty: stop). Reconcile thread.
+  virtual void SetPreload(const std::vector<std::string>& globs) { (void)globs; }
 };
 
 class DatasetServerFactory {
@@ -67,8 +74,11 @@ class DatasetServerFactory {
   DatasetServerFactory& operator=(const DatasetServerFactory&) = delete;
 
   // Builds what `spec` needs (source, cache, filesystem), then calls `mount`
-  // once for the FUSE fd and serves it; returns after the kernel's INIT was
-  // answered. Fails before calling `mount` whenever it can (kUnimplemented:
+  // for the FUSE fd and serves it; returns after the kernel's INIT was
+  // answered (exec://: once the binary was started on the fd). `mount` stays
+  // valid for the server's lifetime and may be called again from another
+  // thread (exec:// restarts a crashed binary on a fresh mount: each call
+  // after the first detaches the previous mount first). Fails before calling `mount` whenever it can (kUnimplemented:
   // scheme not supported yet; kInvalidArgument: bad options). Errors of
   // `mount` are passed through. Thread-safe (called for several datasets at
   // once).
@@ -76,12 +86,16 @@ class DatasetServerFactory {
                                                          const MountFn& mount) = 0;
 };
 
-// The production factory: local:// -> LocalSource; other schemes fail with
-// kUnimplemented "source scheme X not supported yet" until their classes land.
+// The production factory (sidecar/dataset_servers.cc): local://, s3://,
+// oss://, http(s):// through BuildDataset (source + block cache + ferry's
+// Filesystem; cache.preload run after mount by a Preloader), exec:// through
+// ExecMount (supervised vendor binary on the handed-over fd).
 struct FuseDatasetOptions {
   std::string cache_dir = "/var/cache/ferry";
   std::string config_dir = "/etc/ferry";  // credentials live here
   int max_threads = 4;                    // FUSE workers per mount (idle mounts use 1)
+  std::string exec_path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  std::chrono::milliseconds exec_initial_backoff{500};
 };
 std::unique_ptr<DatasetServerFactory> NewFuseDatasetServerFactory(FuseDatasetOptions options,
                                                                   Clock& clock);
@@ -89,6 +103,11 @@ std::unique_ptr<DatasetServerFactory> NewFuseDatasetServerFactory(FuseDatasetOpt
 struct ReconcilerOptions {
   std::chrono::milliseconds unmount_grace{30'000};
   int parallel_mounts = 4;
+  // A Failed dataset (anything but a bad spec entry, which only a spec change
+  // fixes) is started again after retry_initial, doubling up to retry_max:
+  // a bucket or NAS path that appears later gets mounted.
+  std::chrono::milliseconds retry_initial{2'000};
+  std::chrono::milliseconds retry_max{300'000};
 };
 
 class MountReconciler {
@@ -109,8 +128,9 @@ class MountReconciler {
   // Makes the running datasets match `spec`.
   void Apply(const DatasetSpec& spec);
 
-  // Housekeeping: ends drained servers (or stops them after the grace) and
-  // refreshes byte counters.
+  // Housekeeping: ends drained servers (or stops them after the grace),
+  // retries Failed datasets whose backoff has passed, and refreshes byte and
+  // preload counters.
   void Tick();
 
   // SIGTERM: stops every server, draining or not. Mounts stay for the
@@ -126,6 +146,10 @@ class MountReconciler {
     MountSpec spec;
     std::string hash;
     std::unique_ptr<DatasetServer> server;  // null when Failed
+    // Failed only: retried at next_retry unless the error was the spec's.
+    bool retryable = false;
+    uint32_t failures = 0;
+    std::chrono::steady_clock::time_point next_retry{};
   };
   struct Draining {
     std::string name;
@@ -139,6 +163,9 @@ class MountReconciler {
 
   void BeginRemoval(const std::string& name, bool replaced);
   void StartAll(const std::vector<const MountSpec*>& specs);
+  void RetryFailed();
+  // Records a failure of `r` (named `name`) and schedules its retry.
+  void ScheduleRetry(const std::string& name, Running& r, const Status& error);
   StartResult StartOne(const MountSpec& spec);
 
   MountProvider& provider_;

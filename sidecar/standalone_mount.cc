@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,16 +16,30 @@
 #include "common/logging.h"
 #include "sidecar/fs/filesystem.h"
 #include "sidecar/fs/fuse_server.h"
-#include "sidecar/source/local_source.h"
+#include "sidecar/dataset_builder.h"
+#include "sidecar/source/remote_sources.h"
 
 namespace ferry::sidecar {
 namespace {
 
 constexpr char kUsage[] =
     "usage: ferry-sidecar mount SOURCE DIR [-o k=v,...] [-f]\n"
-    "  SOURCE: local:///abs/path (or /abs/path)\n"
-    "  options: ro, threads=N, attr_ttl=D, entry_ttl=D, negative_ttl=D, dir_ttl=D,\n"
-    "           list_on_lookup=0|1, uid=N, gid=N, fsname=NAME, splice=0|1, direct_io=0|1\n"
+    "  SOURCE: s3://bucket/prefix/, oss://bucket/prefix/, http(s)://host/path/,\n"
+    "          local:///abs/path (or /abs/path)\n"
+    "  mount:  ro, threads=N, fsname=NAME, splice=0|1, uid=N, gid=N,\n"
+    "          read_ahead_kb=16384 (kernel read-ahead of the mount; 0 = leave it)\n"
+    "  metadata: attr_ttl=D, entry_ttl=D, negative_ttl=D, dir_ttl=D (30s, 500ms, 5m, 1h),\n"
+    "          list_on_lookup=0|1\n"
+    "  s3/oss: endpoint=URL (s3fs: url=), region=R, style=path|virtual (s3fs:\n"
+    "          use_path_request_style), anonymous=1 (s3fs: public_bucket=1), list=auto|delimiter|flat\n"
+    "  remote: connections=N, timeout=D, tls_verify=0|1, ca_file=PEM\n"
+    "  cache:  cache_memory=256Mi, cache_disk=SIZE, cache_dir=DIR (disk tier; off without it),\n"
+    "          block_size=1Mi, cache_small_file=2Mi, prefetch_workers=4, prefetch_range=8Mi,\n"
+    "          prefetch_initial=1152Ki, prefetch_max=32Mi, prefetch_memory=32Mi\n"
+    "  local:  direct_io=0|1\n"
+    "  credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (oss: also\n"
+    "          OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN); AWS_REGION,\n"
+    "          AWS_ENDPOINT_URL (OSS_REGION, OSS_ENDPOINT) when region=/endpoint= are not given\n"
     "  -f: stay in the foreground (default: detach once mounted)\n";
 
 struct Args {
@@ -73,33 +88,9 @@ StatusOr<Args> ParseArgs(int argc, char** argv) {
   return a;
 }
 
-// "30" / "30s" / "500ms" / "5m" / "1h".
-StatusOr<std::chrono::nanoseconds> ParseDuration(const std::string& key, const std::string& v) {
-  size_t pos = 0;
-  double n = 0;
-  try {
-    n = std::stod(v, &pos);
-  } catch (...) {
-    return InvalidArgument(key + ": not a duration: '" + v + "' (e.g. 30s, 500ms, 5m)");
-  }
-  std::string unit = v.substr(pos);
-  double scale = 1e9;
-  if (unit == "ms") {
-    scale = 1e6;
-  } else if (unit == "m") {
-    scale = 60e9;
-  } else if (unit == "h") {
-    scale = 3600e9;
-  } else if (!unit.empty() && unit != "s") {
-    return InvalidArgument(key + ": unknown unit in '" + v + "' (use ms, s, m or h)");
-  }
-  if (n < 0) return InvalidArgument(key + ": negative duration");
-  return std::chrono::nanoseconds(static_cast<int64_t>(n * scale));
-}
-
 StatusOr<uint64_t> ParseUint(const std::string& key, const std::string& v) {
-  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
-    return InvalidArgument(key + ": not a number: '" + v + "'");
+  if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return InvalidArgument("-o " + key + ": not a number: '" + v + "'");
   }
   return std::stoull(v);
 }
@@ -107,47 +98,51 @@ StatusOr<uint64_t> ParseUint(const std::string& key, const std::string& v) {
 StatusOr<bool> ParseBool(const std::string& key, const std::string& v) {
   if (v.empty() || v == "1" || v == "true" || v == "yes") return true;
   if (v == "0" || v == "false" || v == "no") return false;
-  return InvalidArgument(key + ": expected 0 or 1, got '" + v + "'");
+  return InvalidArgument("-o " + key + ": expected 0 or 1, got '" + v + "'");
+}
+
+// Sets the kernel read-ahead of the FUSE mount at `dir` (the propagator does
+// the same for sidecar mounts): FUSE INIT can only lower it.
+void SetReadAhead(const std::string& dir, uint64_t kb) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return;
+  std::string path = "/sys/class/bdi/" + std::to_string(major(st.st_dev)) + ":" +
+                     std::to_string(minor(st.st_dev)) + "/read_ahead_kb";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    GetLogger("sidecar.mount")->warn("cannot set read-ahead: {}: {}", path, std::strerror(errno));
+    return;
+  }
+  std::string v = std::to_string(kb);
+  if (::write(fd, v.data(), v.size()) < 0) {
+    GetLogger("sidecar.mount")->warn("cannot set read-ahead: {}: {}", path, std::strerror(errno));
+  }
+  ::close(fd);
 }
 
 // Applies the mount-level keys and removes them from `o`.
-Status ApplyMountOptions(std::map<std::string, std::string>& o, FilesystemOptions& fs,
-                         FuseServerOptions& server) {
+Status ApplyMountOptions(std::map<std::string, std::string>& o, FuseServerOptions& server,
+                         uint64_t& read_ahead_kb) {
   for (auto it = o.begin(); it != o.end();) {
     const std::string& k = it->first;
     const std::string& v = it->second;
-    if (k == "ro" || k == "allow_other" || k == "default_permissions") {
+    if (k == "ro" || k == "allow_other" || k == "default_permissions" || k == "nonempty") {
     } else if (k == "rw") {
-      return InvalidArgument("rw: ferry serves datasets read-only");
+      return InvalidArgument("-o rw: ferry serves datasets read-only; drop rw");
     } else if (k == "threads") {
       FERRY_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v));
-      if (n < 1 || n > 1024) return InvalidArgument("threads: must be 1..1024");
+      if (n < 1 || n > 1024) return InvalidArgument("-o threads: must be 1..1024");
       server.max_threads = static_cast<int>(n);
-    } else if (k == "attr_ttl") {
-      FERRY_ASSIGN_OR_RETURN(fs.attr_ttl, ParseDuration(k, v));
-    } else if (k == "entry_ttl") {
-      FERRY_ASSIGN_OR_RETURN(fs.entry_ttl, ParseDuration(k, v));
-    } else if (k == "negative_ttl") {
-      FERRY_ASSIGN_OR_RETURN(fs.negative_ttl, ParseDuration(k, v));
-    } else if (k == "dir_ttl") {
-      FERRY_ASSIGN_OR_RETURN(fs.dir_ttl, ParseDuration(k, v));
-    } else if (k == "list_on_lookup") {
-      FERRY_ASSIGN_OR_RETURN(fs.list_on_lookup, ParseBool(k, v));
-    } else if (k == "uid") {
-      FERRY_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v));
-      fs.uid = static_cast<uint32_t>(n);
-    } else if (k == "gid") {
-      FERRY_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v));
-      fs.gid = static_cast<uint32_t>(n);
     } else if (k == "fsname") {
       if (v.empty() || v.find_first_of(",\\ ") != std::string::npos) {
-        return InvalidArgument("fsname: must be non-empty without ',', '\\' or spaces");
+        return InvalidArgument("-o fsname: must be non-empty without ',', '\\' or spaces");
       }
       server.fsname = v;
-    } else if (k == "direct_io") {
-      FERRY_ASSIGN_OR_RETURN(fs.local_direct_io, ParseBool(k, v));
     } else if (k == "splice") {
       FERRY_ASSIGN_OR_RETURN(server.conn.splice_write, ParseBool(k, v));
+    } else if (k == "read_ahead_kb") {
+      FERRY_ASSIGN_OR_RETURN(read_ahead_kb, ParseUint(k, v));
+      if (read_ahead_kb > (1u << 20)) return InvalidArgument("-o read_ahead_kb: at most 1048576");
     } else {
       ++it;
       continue;
@@ -155,10 +150,6 @@ Status ApplyMountOptions(std::map<std::string, std::string>& o, FilesystemOption
     it = o.erase(it);
   }
   return Status();
-}
-
-bool IsLocalUrl(std::string_view url) {
-  return url.rfind("local://", 0) == 0 || (!url.empty() && url[0] == '/');
 }
 
 // Runs the mount until a signal or an external unmount. Returns the exit code.
@@ -171,72 +162,95 @@ int Serve(const Args& args, int ready_fd) {
       ready_fd = -1;
     }
   };
-  std::map<std::string, std::string> options = args.options;
-  FilesystemOptions fs_options =
-      IsLocalUrl(args.source) ? FilesystemOptions::ForLocal() : FilesystemOptions::ForRemote();
-  FuseServerOptions server_options;
-  Status s = ApplyMountOptions(options, fs_options, server_options);
-  StatusOr<std::unique_ptr<DataSource>> source =
-      s.ok() ? MakeSourceForStandalone(args.source, options) : StatusOr<std::unique_ptr<DataSource>>(s);
-  if (source.ok() && !options.empty()) {
-    source = InvalidArgument("unknown option -o " + options.begin()->first);
-  }
-  if (!source.ok()) {
-    log->error("{}", source.status().ToString());
-    int code = source.status().Is(StatusCode::kInvalidArgument) ? 2 : 1;
+  auto fail = [&](const Status& st) {
+    std::fprintf(stderr, "ferry-sidecar mount: %s\n", st.ToString().c_str());
+    int code = st.Is(StatusCode::kInvalidArgument) ? 2 : 1;
     report(static_cast<char>('0' + code));
     return code;
-  }
-  // SIGINT/SIGTERM/SIGHUP are taken with sigwait; the server's threads block them.
+  };
+  // SIGINT/SIGTERM/SIGHUP are taken with sigwait; every thread (FUSE workers,
+  // cache pools) inherits the mask, so block them before any is started.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::map<std::string, std::string> options = args.options;
+  FuseServerOptions server_options;
+  uint64_t read_ahead_kb = 16384;
+  Status s = ApplyMountOptions(options, server_options, read_ahead_kb);
+  if (!s.ok()) return fail(s);
+  StatusOr<MountSpec> spec = MakeStandaloneSpec(args.source, args.dir, options);
+  if (!spec.ok()) return fail(spec.status());
+  RealClock clock;
+  DatasetEnv env;
+  env.clock = &clock;
+  env.standalone = true;
+  env.strict_options = true;
+  env.environment = ProcessEnvironment();
+  StatusOr<BuiltDataset> dataset = BuildDataset(*spec, env);
+  if (!dataset.ok()) return fail(dataset.status());
   pid_t self = ::getpid();
   server_options.on_exit = [self](const Status&) { ::kill(self, SIGTERM); };
 
-  RealClock clock;
-  auto fs = std::make_unique<Filesystem>(**source, nullptr, fs_options, clock);
+  auto fs = std::make_unique<Filesystem>(*dataset->source, dataset->cache.get(),
+                                         dataset->fs_options, clock);
   StatusOr<std::unique_ptr<FuseServer>> server =
       FuseServer::StartOnPath(args.dir, std::move(fs), std::move(server_options));
-  if (!server.ok()) {
-    log->error("{}", server.status().ToString());
-    report('1');
-    return 1;
-  }
+  if (!server.ok()) return fail(server.status());
   if (!(*server)->WaitInitialized(std::chrono::seconds(30))) {
     log->error("the kernel never sent INIT for {}", args.dir);
     report('1');
     return 1;
   }
-  log->info("mounted {} at {} (read-only)", (*source)->Describe(), args.dir);
+  if (read_ahead_kb > 0) SetReadAhead(args.dir, read_ahead_kb);
+  log->info("mounted {} at {} (read-only)", dataset->source->Describe(), args.dir);
   report('0');
   int sig = 0;
   sigwait(&stop_signals, &sig);
   bool external = !(*server)->Running();
   (*server)->Stop();
+  server->reset();  // before the cache and source it reads
   log->info("{} {}", args.dir, external ? "was unmounted" : "unmounted");
   return 0;
 }
 
 }  // namespace
 
-StatusOr<std::unique_ptr<DataSource>> MakeSourceForStandalone(
-    std::string_view url, std::map<std::string, std::string>& options) {
-  (void)options;  // local:// takes no options
-  if (IsLocalUrl(url)) {
-    std::string root(url.rfind("local://", 0) == 0 ? url.substr(8) : url);
-    if (root.empty() || root[0] != '/') {
-      return InvalidArgument("local:// needs an absolute path, e.g. local:///srv/data");
-    }
-    auto source = std::make_unique<LocalSource>(root);
-    FERRY_RETURN_IF_ERROR(source->CheckRoot());
-    return std::unique_ptr<DataSource>(std::move(source));
+StatusOr<MountSpec> MakeStandaloneSpec(std::string_view url, std::string_view dir,
+                                       const std::map<std::string, std::string>& options) {
+  MountSpec spec;
+  spec.source = std::string(url);
+  spec.scheme = SchemeOf(url);
+  if (spec.scheme == "local" && url.rfind("local://", 0) != 0) spec.source = "local://" + spec.source;
+  if (spec.scheme != "local" && spec.scheme != "s3" && spec.scheme != "oss" &&
+      spec.scheme != "http" && spec.scheme != "https") {
+    return InvalidArgument("unsupported SOURCE '" + std::string(url) +
+                           "': use s3://bucket/prefix/, oss://bucket/prefix/, "
+                           "http(s)://host/path/ or local:///abs/path");
   }
-  return InvalidArgument("unsupported source '" + std::string(url) +
-                         "' for a standalone mount (supported: local:///path)");
+  std::string_view base = dir;
+  while (base.size() > 1 && base.back() == '/') base.remove_suffix(1);
+  size_t slash = base.rfind('/');
+  if (slash != std::string_view::npos) base = base.substr(slash + 1);
+  for (char c : base) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    spec.name.push_back(ok ? c : (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : '-'));
+  }
+  if (spec.name.empty()) spec.name = "standalone";
+  for (const auto& [k, v] : options) {
+    if (k == "url") {
+      spec.options["endpoint"] = v;  // s3fs
+    } else if (k == "use_path_request_style") {
+      spec.options["style"] = "path";  // s3fs
+    } else if (k == "public_bucket") {
+      spec.options["anonymous"] = v.empty() || v == "1" ? "true" : v;  // s3fs
+    } else {
+      spec.options[k] = v;
+    }
+  }
+  return spec;
 }
 
 int RunStandaloneMount(int argc, char** argv) {

@@ -4,27 +4,33 @@
 // root (it mounts DIR itself). SIGINT/SIGTERM unmount and exit 0; an external
 // unmount of DIR ends it too.
 //
+// SOURCE: s3://bucket/prefix/, oss://bucket/prefix/, http(s)://host/path/,
+// local:///abs/path (or /abs/path). Remote datasets are served exactly as
+// the reconciler serves them (BuildDataset: source + TieredBlockCache +
+// prefetch). Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+// AWS_SESSION_TOKEN (oss:// also OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET /
+// OSS_SESSION_TOKEN); AWS_REGION and AWS_ENDPOINT_URL (OSS_REGION,
+// OSS_ENDPOINT) stand in for region= and endpoint=.
+//
 // Options (-o, comma-separated, repeatable):
 //   ro                    accepted; datasets are always served read-only
 //   threads=N             FUSE worker threads (default 16)
-//   attr_ttl=D entry_ttl=D negative_ttl=D dir_ttl=D
-//                         metadata TTLs: "30", "30s", "500ms", "5m", "1h"
-//                         (default 1 s for local://, 60 s for remote sources)
-//   list_on_lookup=0|1    resolve names by listing the parent (default 1)
-//   uid=N gid=N           owner reported for every file (default 0)
 //   fsname=NAME           first field of /proc/mounts (default "ferry")
 //   splice=0|1            reply to reads by splicing from fds (default 0)
-//   direct_io=0|1         read local files with O_DIRECT (default 0)
-//   allow_other           accepted; always on
-// Other keys go to the source (MakeSourceForStandalone); unknown ones fail.
+//   read_ahead_kb=N       kernel read-ahead of the mount (default 16384; 0 = keep)
+//   allow_other, default_permissions, nonempty   accepted; allow_other always on
+//   s3fs spellings: url=ENDPOINT, use_path_request_style, public_bucket=1
+//   everything else: dataset options of BuildDataset (dataset_builder.h):
+//   TTLs, cache_*/prefetch_*/block_size, endpoint/region/style/...
+// An unknown key fails with a message naming it.
 
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "common/dataset_spec.h"
 #include "common/status.h"
-#include "sidecar/source/data_source.h"
 
 namespace ferry::sidecar {
 
@@ -32,11 +38,11 @@ namespace ferry::sidecar {
 // the process exit code: 0 after a clean unmount, 1 on errors, 2 on usage.
 int RunStandaloneMount(int argc, char** argv);
 
-// The one place where a standalone mount turns a SOURCE URL into a
-// DataSource. Consumes the keys of `options` it understands. Supported now:
-// local:///abs/path (or a bare absolute path). kInvalidArgument for other
-// schemes, relative paths or bad options; the source's own errors otherwise.
-StatusOr<std::unique_ptr<DataSource>> MakeSourceForStandalone(
-    std::string_view url, std::map<std::string, std::string>& options);
+// The MountSpec a standalone mount of `url` at `dir` serves: scheme from the
+// URL, name from DIR's last component, every -o key that is not a mount-level
+// one in `options` (s3fs spellings translated). kInvalidArgument for a bad
+// URL (the message says what is accepted).
+StatusOr<MountSpec> MakeStandaloneSpec(std::string_view url, std::string_view dir,
+                                       const std::map<std::string, std::string>& options);
 
 }  // namespace ferry::sidecar

@@ -30,6 +30,23 @@ std::string StatusToJson(const StatusSnapshot& s) {
     j["error"] = d.error;
     j["bytesCached"] = d.bytes_cached;
     j["bytesRead"] = d.bytes_read;
+    if (d.failures > 0) {
+      j["failures"] = d.failures;
+      j["nextRetry"] = d.next_retry == std::chrono::system_clock::time_point{}
+                           ? std::string()
+                           : FormatRfc3339(d.next_retry);
+    }
+    if (d.preload.configured) {
+      nlohmann::ordered_json p;
+      p["done"] = d.preload.done;
+      p["filesDone"] = d.preload.files_done;
+      p["filesTotal"] = d.preload.files_total;
+      p["filesFailed"] = d.preload.files_failed;
+      p["bytesDone"] = d.preload.bytes_done;
+      p["bytesTotal"] = d.preload.bytes_total;
+      p["error"] = d.preload.error;
+      j["preload"] = std::move(p);
+    }
     j["lastChange"] = FormatRfc3339(d.last_change);
     datasets[name] = std::move(j);
   }

@@ -96,6 +96,31 @@ void StatusModel::SetDatasetBytes(const std::string& name, uint64_t bytes_read,
   MaybeNotify();
 }
 
+void StatusModel::SetDatasetPreload(const std::string& name, const PreloadStatus& preload) {
+  {
+    MutexLock lock(mu_);
+    auto it = state_.datasets.find(name);
+    if (it == state_.datasets.end() || it->second.preload == preload) return;
+    it->second.preload = preload;
+    Touch();
+  }
+  MaybeNotify();
+}
+
+void StatusModel::SetDatasetRetry(const std::string& name, uint32_t failures,
+                                  std::chrono::system_clock::time_point next_retry) {
+  {
+    MutexLock lock(mu_);
+    auto it = state_.datasets.find(name);
+    if (it == state_.datasets.end()) return;
+    if (it->second.failures == failures && it->second.next_retry == next_retry) return;
+    it->second.failures = failures;
+    it->second.next_retry = next_retry;
+    Touch();
+  }
+  MaybeNotify();
+}
+
 void StatusModel::SpecApplied() {
   {
     MutexLock lock(mu_);

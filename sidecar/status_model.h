@@ -20,6 +20,19 @@ namespace ferry::sidecar {
 enum class DatasetPhase : uint8_t { kPending, kMounted, kFailed, kUnmounting };
 std::string_view DatasetPhaseName(DatasetPhase phase);  // "Pending", "Mounted", ...
 
+// cache.preload progress of one dataset (status.json "preload").
+struct PreloadStatus {
+  bool configured = false;  // the dataset has cache.preload globs
+  bool done = false;        // finished (see error) or stopped
+  uint64_t files_done = 0;  // read to the end, or failed
+  uint64_t files_total = 0;
+  uint64_t files_failed = 0;
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;
+  std::string error;  // first error met, "" when none
+  bool operator==(const PreloadStatus&) const = default;
+};
+
 struct DatasetStatus {
   DatasetPhase phase = DatasetPhase::kPending;
   std::string source;  // the spec's URL as written (never credentials)
@@ -27,6 +40,11 @@ struct DatasetStatus {
   std::string error;  // why Failed (or why a removal is still draining)
   uint64_t bytes_cached = 0;
   uint64_t bytes_read = 0;  // payload bytes fetched from the source
+  PreloadStatus preload;
+  // Failed: consecutive failed starts, and when the next attempt is due
+  // (epoch: none, the spec entry must change first).
+  uint32_t failures = 0;
+  std::chrono::system_clock::time_point next_retry{};
   std::chrono::system_clock::time_point last_change;
 };
 
@@ -73,6 +91,10 @@ class StatusModel {
   void RemoveDataset(const std::string& name);
   // Byte counters change often: they do not touch lastChange.
   void SetDatasetBytes(const std::string& name, uint64_t bytes_read, uint64_t bytes_cached);
+  // Preload progress changes often: it does not touch lastChange.
+  void SetDatasetPreload(const std::string& name, const PreloadStatus& preload);
+  void SetDatasetRetry(const std::string& name, uint32_t failures,
+                       std::chrono::system_clock::time_point next_retry);
   void SpecApplied();                         // generation++, specError cleared
   void SetSpecError(std::string_view error);  // counts a spec error
   void SetReady();

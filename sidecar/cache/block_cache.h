@@ -6,8 +6,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "sidecar/source/data_source.h"
@@ -37,6 +39,22 @@ class BlockCache {
   // holds a lock across I/O; concurrent misses on one block share one fetch.
   virtual StatusOr<size_t> Read(std::string_view path, const Entry& version, uint64_t offset,
                                 std::span<std::byte> out, uint64_t handle) = 0;
+
+  // A piece of a cached block handed out without copying: `bytes` stay valid
+  // while `keep` is held.
+  struct Slice {
+    std::shared_ptr<const void> keep;
+    std::span<const std::byte> bytes;
+  };
+  // Like Read, but appends the bytes as slices of the cached blocks to `out`
+  // (no copy; a FUSE reply can write them straight from the cache) and
+  // returns their total. kUnimplemented: not supported, use Read.
+  virtual StatusOr<size_t> ReadSlices(std::string_view path, const Entry& version,
+                                      uint64_t offset, size_t size, uint64_t handle,
+                                      std::vector<Slice>& out) {
+    (void)path, (void)version, (void)offset, (void)size, (void)handle, (void)out;
+    return Status(StatusCode::kUnimplemented, "ReadSlices");
+  }
 
   // The handle was released: drop its prefetch state. Thread-safe.
   virtual void Release(uint64_t handle) { (void)handle; }

@@ -66,9 +66,30 @@ StatusOr<std::unique_ptr<TieredBlockCache>> TieredBlockCache::Create(DataSource&
 StatusOr<size_t> TieredBlockCache::Read(std::string_view path, const Entry& version,
                                         uint64_t offset, std::span<std::byte> out,
                                         uint64_t handle) {
+  size_t copied = 0;
+  return ReadImpl(path, version, offset, out.size(), handle,
+                  [&](const BlockData& block, uint64_t from, uint64_t to) {
+                    std::memcpy(out.data() + copied, block->data() + from, to - from);
+                    copied += to - from;
+                  });
+}
+
+StatusOr<size_t> TieredBlockCache::ReadSlices(std::string_view path, const Entry& version,
+                                              uint64_t offset, size_t size, uint64_t handle,
+                                              std::vector<Slice>& out) {
+  return ReadImpl(path, version, offset, size, handle,
+                  [&](const BlockData& block, uint64_t from, uint64_t to) {
+                    out.push_back({block, std::span<const std::byte>(block->data() + from, to - from)});
+                  });
+}
+
+template <typename Take>
+StatusOr<size_t> TieredBlockCache::ReadImpl(std::string_view path, const Entry& version,
+                                            uint64_t offset, uint64_t want, uint64_t handle,
+                                            Take&& take) {
   const uint64_t size = version.size;
-  if (offset >= size || out.empty()) return size_t{0};
-  const uint64_t len = std::min<uint64_t>(out.size(), size - offset);
+  if (offset >= size || want == 0) return size_t{0};
+  const uint64_t len = std::min<uint64_t>(want, size - offset);
   const uint64_t bs = options_.block_size;
   const uint64_t first = offset / bs;
   const uint64_t last = (offset + len - 1) / bs;
@@ -108,7 +129,7 @@ StatusOr<size_t> TieredBlockCache::Read(std::string_view path, const Entry& vers
     const uint64_t from = std::max(offset, block_start) - block_start;
     const uint64_t to = std::min<uint64_t>(offset + len - block_start, block->size());
     if (from >= to) break;  // the object is shorter than `version` says
-    std::memcpy(out.data() + copied, block->data() + from, to - from);
+    take(block, from, to);
     copied += to - from;
     if (to < std::min<uint64_t>(bs, offset + len - block_start)) break;
   }
@@ -195,9 +216,17 @@ StatusOr<BlockData> TieredBlockCache::FetchClaimed(
   const uint64_t offset = first * bs;
   const uint64_t want =
       offset >= t.version.size ? 0 : std::min<uint64_t>(calls.size() * bs, t.version.size - offset);
-  std::vector<std::byte> buffer(want);
+  // One GET straight into the blocks: no range buffer, no copy.
+  std::vector<std::vector<std::byte>> blocks(calls.size());
+  std::vector<std::span<std::byte>> sinks;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const uint64_t start = i * bs;
+    if (start >= want) break;
+    blocks[i].resize(std::min<uint64_t>(bs, want - start));
+    sinks.push_back(blocks[i]);
+  }
   source_reads_++;
-  StatusOr<size_t> got = source_.Read(t.path, t.version, offset, buffer);
+  StatusOr<size_t> got = source_.ReadScatter(t.path, t.version, offset, sinks);
   if (!got.ok()) {
     for (size_t i = 0; i < calls.size(); ++i) {
       flights_.Complete(BlockKey{t.object, first + i}, calls[i], got.status());
@@ -206,20 +235,16 @@ StatusOr<BlockData> TieredBlockCache::FetchClaimed(
   }
   source_bytes_ += *got;
   if (prefetch) prefetched_bytes_ += *got;
-  buffer.resize(*got);
   BlockData first_block;
   for (size_t i = 0; i < calls.size(); ++i) {
     const uint64_t start = i * bs;
-    BlockData data;
-    if (calls.size() == 1) {
-      data = std::make_shared<const std::vector<std::byte>>(std::move(buffer));
-    } else if (start < *got) {
-      auto end = std::min<uint64_t>(start + bs, *got);
-      data = std::make_shared<const std::vector<std::byte>>(buffer.begin() + static_cast<ptrdiff_t>(start),
-                                                            buffer.begin() + static_cast<ptrdiff_t>(end));
-    } else {
-      data = std::make_shared<const std::vector<std::byte>>();  // past the end: not cached
+    std::vector<std::byte>& b = blocks[i];
+    if (start >= *got) {
+      b.clear();  // past the end: not cached
+    } else if (start + b.size() > *got) {
+      b.resize(*got - start);
     }
+    BlockData data = std::make_shared<const std::vector<std::byte>>(std::move(b));
     BlockKey key{t.object, first + i};
     if (!data->empty()) Publish(key, data);
     flights_.Complete(key, calls[i], data);

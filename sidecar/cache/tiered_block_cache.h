@@ -67,6 +67,8 @@ class TieredBlockCache final : public BlockCache {
   // source's (kFailedPrecondition when the object changed under `version`).
   StatusOr<size_t> Read(std::string_view path, const Entry& version, uint64_t offset,
                         std::span<std::byte> out, uint64_t handle) override;
+  StatusOr<size_t> ReadSlices(std::string_view path, const Entry& version, uint64_t offset,
+                              size_t size, uint64_t handle, std::vector<Slice>& out) override;
   void Release(uint64_t handle) override;
   CacheStats Stats() const override;
   TieredCacheStats DetailedStats() const;
@@ -88,6 +90,11 @@ class TieredBlockCache final : public BlockCache {
     std::string object;
   };
 
+  // Read and ReadSlices: calls `take(block, from, to)` for each block piece
+  // of [offset, offset + size) in order; returns the byte count.
+  template <typename Take>
+  StatusOr<size_t> ReadImpl(std::string_view path, const Entry& version, uint64_t offset,
+                            uint64_t size, uint64_t handle, Take&& take);
   StatusOr<BlockData> GetBlock(const Target& t, uint64_t index, uint64_t run_end);
   BlockData LookupTiers(const BlockKey& key);
   bool AnyTierContains(const BlockKey& key) const;

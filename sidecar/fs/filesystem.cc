@@ -294,6 +294,32 @@ StatusOr<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, std::span<std::b
   return n;
 }
 
+StatusOr<size_t> Filesystem::ReadSlices(uint64_t fh, uint64_t offset, size_t size,
+                                        std::vector<BlockCache::Slice>& out) {
+  if (cache_ == nullptr) return Status(StatusCode::kUnimplemented, "no block cache");
+  std::shared_ptr<FileHandle> h;
+  {
+    MutexLock lock(mu_);
+    auto it = files_.find(fh);
+    if (it == files_.end()) {
+      return ErrnoStatus(StatusCode::kFailedPrecondition, EBADF, "unknown file handle");
+    }
+    h = it->second;
+  }
+  if (h->fd.valid()) return Status(StatusCode::kUnimplemented, "local fd");
+  StatusOr<size_t> n = cache_->ReadSlices(h->path, h->version, offset, size, fh, out);
+  if (!n.ok()) {
+    if (n.status().Is(StatusCode::kFailedPrecondition)) {
+      metadata_.Invalidate(h->path);  // the object changed: the next open re-stats
+      return Status(StatusCode::kFailedPrecondition,
+                    "object changed while open: " + h->path + " (reopen it)", EIO);
+    }
+    return n.status();
+  }
+  read_bytes_ += *n;
+  return n;
+}
+
 int Filesystem::LocalFd(uint64_t fh) const {
   MutexLock lock(mu_);
   auto it = files_.find(fh);

@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/mutex.h"
@@ -157,6 +158,11 @@ class Filesystem final : private MetadataCache::Observer {
   StatusOr<OpenReply> Open(uint64_t ino, int flags);
   // Bytes [offset, offset + out.size()), short only at end of file. EBADF.
   StatusOr<size_t> Read(uint64_t fh, uint64_t offset, std::span<std::byte> out);
+  // Read without a copy: the bytes as slices of cached blocks (appended to
+  // `out`), for handles read through a BlockCache that supports it.
+  // kUnimplemented otherwise (use Read). Same errors as Read.
+  StatusOr<size_t> ReadSlices(uint64_t fh, uint64_t offset, size_t size,
+                              std::vector<BlockCache::Slice>& out);
   void Release(uint64_t fh);
   // The fd behind an open handle whose source gave one (OpenLocal), for
   // splicing replies straight from it; -1 otherwise. Valid until Release(fh).

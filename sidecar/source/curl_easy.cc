@@ -81,7 +81,20 @@ struct CurlEasy::Transfer {
   bool skip_set = false;
   std::optional<uint64_t> content_range_first;
   std::string failure;        // set by callbacks that abort the transfer
+  size_t sink_index = 0;      // HttpRequest::sinks: where the next byte goes
+  size_t sink_offset = 0;
 };
+
+namespace {
+
+size_t SinkCapacity(const HttpRequest& req) {
+  if (req.sinks.empty()) return req.sink.size();
+  size_t n = 0;
+  for (const auto& s : req.sinks) n += s.size();
+  return n;
+}
+
+}  // namespace
 
 void CurlGlobalInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
@@ -142,7 +155,8 @@ size_t CurlEasy::OnBody(char* data, size_t size, size_t n, void* user) {
   size_t len = size * n;
   // The header callback has parsed the status line by now.
   bool success = resp.status >= 200 && resp.status < 300;
-  if (req.sink.empty() || !success) {
+  const bool has_sink = !req.sink.empty() || !req.sinks.empty();
+  if (!has_sink || !success) {
     size_t cap = success ? req.max_body_bytes : kMaxErrorBody;
     if (resp.body.size() + len > cap) {
       if (!success) {  // keep the start of an error document, drop the rest
@@ -172,9 +186,24 @@ size_t CurlEasy::OnBody(char* data, size_t size, size_t n, void* user) {
     len -= drop;
     if (len == 0) return size * n;
   }
-  size_t room = req.sink.size() - resp.sink_bytes;
+  size_t room = SinkCapacity(req) - resp.sink_bytes;
   size_t take = std::min(room, len);
-  std::memcpy(req.sink.data() + resp.sink_bytes, data, take);
+  if (req.sinks.empty()) {
+    std::memcpy(req.sink.data() + resp.sink_bytes, data, take);
+  } else {
+    for (size_t left = take, from = 0; left > 0;) {
+      const std::span<std::byte>& s = req.sinks[t->sink_index];
+      size_t k = std::min(left, s.size() - t->sink_offset);
+      std::memcpy(s.data() + t->sink_offset, data + from, k);
+      from += k;
+      left -= k;
+      t->sink_offset += k;
+      if (t->sink_offset == s.size()) {
+        ++t->sink_index;
+        t->sink_offset = 0;
+      }
+    }
+  }
   resp.sink_bytes += take;
   if (take < len) {
     if (resp.status == 200 && req.range) {

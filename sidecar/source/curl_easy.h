@@ -45,6 +45,9 @@ struct HttpRequest {
   // ranged request (server ignores ranges) is skipped up to range->first and
   // the transfer stops once the sink is full.
   std::span<std::byte> sink;
+  // Instead of `sink`: the body fills these one after another (a cache
+  // fetches a range of blocks in one GET straight into the blocks).
+  std::span<const std::span<std::byte>> sinks;
   size_t max_body_bytes = 64 * 1024 * 1024;  // bodies kept in HttpResponse::body
 };
 

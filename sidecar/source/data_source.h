@@ -66,6 +66,13 @@ class DataSource {
   // kFailedPrecondition (never bytes of another version). Thread-safe.
   virtual StatusOr<size_t> Read(std::string_view path, const Entry& version, uint64_t offset,
                                 std::span<std::byte> out) = 0;
+  // Read into `outs` one after another, as if they were one buffer starting
+  // at `offset` (short only at end of file). Remote sources answer it with
+  // one ranged GET written straight into the buffers; the default is one Read
+  // into a temporary buffer, then copied out.
+  virtual StatusOr<size_t> ReadScatter(std::string_view path, const Entry& version,
+                                       uint64_t offset,
+                                       std::span<const std::span<std::byte>> outs);
 
   // Sources backed by a local file system return an O_RDONLY fd for `path` so
   // the filesystem can read (or later pass through) without copying through
@@ -77,5 +84,10 @@ class DataSource {
 
   virtual SourceStats Stats() const { return {}; }
 };
+
+// `outs` cut to at most `size - offset` bytes in total (empty buffers
+// dropped): what a ReadScatter of a `size`-byte object can fill.
+std::vector<std::span<std::byte>> ClampSinks(std::span<const std::span<std::byte>> outs,
+                                             uint64_t offset, uint64_t size);
 
 }  // namespace ferry::sidecar

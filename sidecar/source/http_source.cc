@@ -60,14 +60,14 @@ std::string HttpSource::UrlFor(std::string_view path, bool dir) const {
 StatusOr<HttpResponse> HttpSource::Send(std::string method, std::string url,
                                         std::vector<std::string> headers,
                                         std::optional<std::pair<uint64_t, uint64_t>> range,
-                                        std::span<std::byte> sink) {
+                                        std::span<const std::span<std::byte>> sinks) {
   return fetcher_.Fetch(
       [&](HttpRequest* r) {
         r->method = method;
         r->url = url;
         r->headers = headers;
         r->range = range;
-        r->sink = sink;
+        r->sinks = sinks;
         return Status::Ok();
       },
       url_.Authority());
@@ -204,16 +204,24 @@ Status HttpSource::CheckVersion(const HttpResponse& r, const Entry& version,
 
 StatusOr<size_t> HttpSource::Read(std::string_view path, const Entry& version, uint64_t offset,
                                   std::span<std::byte> out) {
-  if (out.empty() || offset >= version.size) return size_t{0};
-  const uint64_t len = std::min<uint64_t>(out.size(), version.size - offset);
+  const std::span<std::byte> one[1] = {out};
+  return ReadScatter(path, version, offset, one);
+}
+
+StatusOr<size_t> HttpSource::ReadScatter(std::string_view path, const Entry& version,
+                                         uint64_t offset,
+                                         std::span<const std::span<std::byte>> outs) {
+  std::vector<std::span<std::byte>> sinks = ClampSinks(outs, offset, version.size);
+  if (sinks.empty()) return size_t{0};
+  uint64_t len = 0;
+  for (const auto& sk : sinks) len += sk.size();
   std::string url = UrlFor(path, false);
   std::vector<std::string> headers;
   if (!version.etag.empty() && version.etag.rfind("W/", 0) != 0) {
     headers.push_back("If-Match: " + version.etag);
   }
   FERRY_ASSIGN_OR_RETURN(HttpResponse r, Send("GET", url, headers,
-                                              std::make_pair(offset, offset + len - 1),
-                                              out.first(static_cast<size_t>(len))));
+                                              std::make_pair(offset, offset + len - 1), sinks));
   if (r.status == 416) {
     return FailedPrecondition(url + " shrank below offset " + std::to_string(offset) +
                               " since it was listed: list it again");

@@ -44,6 +44,8 @@ class HttpSource final : public DataSource {
   StatusOr<std::vector<Entry>> List(std::string_view dir) override;
   StatusOr<size_t> Read(std::string_view path, const Entry& version, uint64_t offset,
                         std::span<std::byte> out) override;
+  StatusOr<size_t> ReadScatter(std::string_view path, const Entry& version, uint64_t offset,
+                               std::span<const std::span<std::byte>> outs) override;
   SourceStats Stats() const override { return fetcher_.Stats(); }
 
   bool ranges_ignored_for_test() const { return ranges_ignored_.load(); }
@@ -55,7 +57,7 @@ class HttpSource final : public DataSource {
   StatusOr<HttpResponse> Send(std::string method, std::string url,
                               std::vector<std::string> headers = {},
                               std::optional<std::pair<uint64_t, uint64_t>> range = std::nullopt,
-                              std::span<std::byte> sink = {});
+                              std::span<const std::span<std::byte>> sinks = {});
   Status ErrorFor(const HttpResponse& r, std::string_view url) const;
   // Entry from a HEAD answer (file).
   StatusOr<Entry> FileFromHead(const HttpResponse& r, std::string name, std::string_view url) const;

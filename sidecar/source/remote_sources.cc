@@ -182,6 +182,18 @@ StatusOr<std::unique_ptr<DataSource>> MakeRemoteSource(const MountSpec& spec, co
   return s.WithContext("mount \"" + spec.name + "\" (" + spec.source + ")");
 }
 
+bool IsRemoteSourceOption(std::string_view scheme, std::string_view key) {
+  const bool s3 = scheme == "s3" || scheme == "oss";
+  for (const char* k : kKnownOptions) {
+    if (key != k) continue;
+    std::string_view ks(k);
+    bool s3_only = ks == "endpoint" || ks == "region" || ks == "style" || ks == "anonymous" ||
+                   ks == "list";
+    return s3 || !s3_only;
+  }
+  return false;
+}
+
 std::map<std::string, std::string> ProcessEnvironment() {
   std::map<std::string, std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {

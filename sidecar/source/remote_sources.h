@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -37,6 +38,10 @@ struct SourceEnv {
 // Credentials are read lazily: a missing Secret key surfaces on the first
 // request as kFailedPrecondition.
 StatusOr<std::unique_ptr<DataSource>> MakeRemoteSource(const MountSpec& spec, const SourceEnv& env);
+
+// True when `key` is an option the `scheme` source reads (endpoint, region,
+// ... for s3/oss; tls_verify, ca_file, connections, timeout for http(s)).
+bool IsRemoteSourceOption(std::string_view scheme, std::string_view key);
 
 // The process environment as a map (for SourceEnv::environment in main()).
 std::map<std::string, std::string> ProcessEnvironment();

@@ -95,6 +95,7 @@ Status S3Source::BuildRequest(const Call& call, HttpRequest* request) {
   request->headers.push_back(std::string("x-amz-content-sha256: ") + kEmptyPayloadSha256);
   request->range = call.range;
   request->sink = call.sink;
+  request->sinks = call.sinks;
   if (creds.anonymous()) return Status::Ok();
 
   SigV4Request sig;
@@ -274,12 +275,20 @@ StatusOr<Entry> S3Source::Stat(std::string_view path) {
 
 StatusOr<size_t> S3Source::Read(std::string_view path, const Entry& version, uint64_t offset,
                                 std::span<std::byte> out) {
-  if (out.empty() || offset >= version.size) return size_t{0};
-  const uint64_t len = std::min<uint64_t>(out.size(), version.size - offset);
+  const std::span<std::byte> one[1] = {out};
+  return ReadScatter(path, version, offset, one);
+}
+
+StatusOr<size_t> S3Source::ReadScatter(std::string_view path, const Entry& version,
+                                       uint64_t offset, std::span<const std::span<std::byte>> outs) {
+  std::vector<std::span<std::byte>> sinks = ClampSinks(outs, offset, version.size);
+  if (sinks.empty()) return size_t{0};
+  uint64_t len = 0;
+  for (const auto& sk : sinks) len += sk.size();
   Call call;
   call.key = KeyFor(path);
   call.range = std::make_pair(offset, offset + len - 1);
-  call.sink = out.first(static_cast<size_t>(len));
+  call.sinks = sinks;
   if (!version.etag.empty()) call.headers.push_back("If-Match: " + version.etag);
   FERRY_ASSIGN_OR_RETURN(HttpResponse r, Execute(call));
   if (r.status == 416) {

@@ -60,6 +60,8 @@ class S3Source final : public DataSource {
   StatusOr<std::vector<Entry>> List(std::string_view dir) override;
   StatusOr<size_t> Read(std::string_view path, const Entry& version, uint64_t offset,
                         std::span<std::byte> out) override;
+  StatusOr<size_t> ReadScatter(std::string_view path, const Entry& version, uint64_t offset,
+                               std::span<const std::span<std::byte>> outs) override;
   SourceStats Stats() const override { return fetcher_.Stats(); }
 
   S3ListMode list_mode_for_test() const { return list_mode_.load(); }
@@ -75,6 +77,7 @@ class S3Source final : public DataSource {
     std::vector<std::string> headers;
     std::optional<std::pair<uint64_t, uint64_t>> range;
     std::span<std::byte> sink;
+    std::span<const std::span<std::byte>> sinks;
   };
   // Signs and sends `call` with retries; after a 403 re-reads rotated
   // credentials once and retries if they changed.

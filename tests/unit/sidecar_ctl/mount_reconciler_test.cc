@@ -19,8 +19,22 @@ class FakeServer final : public DatasetServer {
   explicit FakeServer(std::atomic<int>& live) : live_(live) { ++live_; }
   ~FakeServer() override { --live_; }
   bool Finished() const override { return finished; }
-  DatasetServerStats Stats() const override { return {42, 7}; }
+  DatasetServerStats Stats() const override {
+    DatasetServerStats st{42, 7, {}};
+    MutexLock lock(mu);
+    st.preload.configured = !preload.empty();
+    st.preload.files_total = preload.size();
+    return st;
+  }
+  void BeginDrain() override { drained = true; }
+  void SetPreload(const std::vector<std::string>& globs) override {
+    MutexLock lock(mu);
+    preload = globs;
+  }
   std::atomic<bool> finished{false};
+  std::atomic<bool> drained{false};
+  mutable Mutex mu;
+  std::vector<std::string> preload FERRY_GUARDED_BY(mu);
 
  private:
   std::atomic<int>& live_;
@@ -30,12 +44,19 @@ class FakeFactory final : public DatasetServerFactory {
  public:
   StatusOr<std::unique_ptr<DatasetServer>> Start(const MountSpec& spec,
                                                  const MountFn& mount) override {
+    ++starts;
     if (spec.scheme != "local") {
       return Unimplemented("source scheme " + spec.scheme + " not supported yet");
+    }
+    if (spec.options.count("bad-option") > 0) return InvalidArgument("option bad-option");
+    {
+      MutexLock lock(mu);
+      if (unavailable.count(spec.name) > 0) return Unavailable("bucket not there yet");
     }
     FERRY_ASSIGN_OR_RETURN(UniqueFd fd, mount());
     if (spec.options.count("fail-serve") > 0) return Internal("serve failed");
     auto server = std::make_unique<FakeServer>(live);
+    server->SetPreload(spec.cache.preload);
     MutexLock lock(mu);
     servers[spec.name] = server.get();
     return server;
@@ -45,8 +66,10 @@ class FakeFactory final : public DatasetServerFactory {
     return servers[name];
   }
   std::atomic<int> live{0};
+  std::atomic<int> starts{0};
   Mutex mu;
   std::map<std::string, FakeServer*> servers FERRY_GUARDED_BY(mu);
+  std::set<std::string> unavailable FERRY_GUARDED_BY(mu);
 };
 
 // gcc 12 warns falsely (-Wrestrict) on "literal" + std::to_string(i).
@@ -299,6 +322,85 @@ TEST_F(MountReconcilerTest, ApplyNotifiesInFewBatches) {
   reconciler_.Apply(spec);
   // One for the plan, one per dataset result, one for the end: not one per field.
   EXPECT_LE(notifications_, 22);
+}
+
+TEST_F(MountReconcilerTest, RetriesFailedMountsWithBackoffUntilTheyWork) {
+  {
+    MutexLock lock(factory_.mu);
+    factory_.unavailable.insert("late");
+  }
+  clock_.SetWall(std::chrono::system_clock::time_point(std::chrono::seconds(1'000'000)));
+  reconciler_.Apply(DatasetSpec{{Local("late")}});
+  auto st = model_.Snapshot().datasets.at("late");
+  EXPECT_EQ(st.phase, DatasetPhase::kFailed);
+  EXPECT_EQ(st.failures, 1u);
+  EXPECT_EQ(st.next_retry, std::chrono::system_clock::time_point(std::chrono::seconds(1'000'002)));
+  EXPECT_EQ(factory_.starts, 1);
+
+  clock_.Advance(milliseconds(1'900));
+  reconciler_.Tick();
+  EXPECT_EQ(factory_.starts, 1) << "not due yet";
+  clock_.Advance(milliseconds(200));
+  reconciler_.Tick();
+  EXPECT_EQ(factory_.starts, 2);
+  EXPECT_EQ(model_.Snapshot().datasets.at("late").failures, 2u);
+  clock_.Advance(milliseconds(3'900));
+  reconciler_.Tick();
+  EXPECT_EQ(factory_.starts, 2) << "the second wait is 4 s";
+
+  {
+    MutexLock lock(factory_.mu);
+    factory_.unavailable.clear();
+  }
+  clock_.Advance(milliseconds(200));
+  reconciler_.Tick();
+  EXPECT_EQ(factory_.starts, 3);
+  st = model_.Snapshot().datasets.at("late");
+  EXPECT_EQ(st.phase, DatasetPhase::kMounted);
+  EXPECT_EQ(st.failures, 0u);
+  EXPECT_EQ(Mounted(), (std::set<std::string>{"late"}));
+}
+
+TEST_F(MountReconcilerTest, BadSpecEntriesAreNotRetried) {
+  MountSpec m = Local("bad");
+  m.options["bad-option"] = "1";
+  reconciler_.Apply(DatasetSpec{{m}});
+  EXPECT_EQ(Phase("bad"), DatasetPhase::kFailed);
+  clock_.Advance(std::chrono::hours(1));
+  reconciler_.Tick();
+  EXPECT_EQ(factory_.starts, 1);
+  EXPECT_EQ(model_.Snapshot().datasets.at("bad").next_retry, std::chrono::system_clock::time_point{});
+}
+
+TEST_F(MountReconcilerTest, UnexpectedEndIsRemountedAfterBackoff) {
+  reconciler_.Apply(DatasetSpec{{Local("a")}});
+  factory_.Server("a")->finished = true;
+  reconciler_.Tick();
+  EXPECT_EQ(Phase("a"), DatasetPhase::kFailed);
+  clock_.Advance(milliseconds(2'100));
+  reconciler_.Tick();
+  EXPECT_EQ(Phase("a"), DatasetPhase::kMounted);
+  EXPECT_EQ(factory_.starts, 2);
+}
+
+TEST_F(MountReconcilerTest, RemovalDrainsAndPreloadChangesNeedNoRemount) {
+  MountSpec m = Local("a");
+  m.cache.preload = {"x/**"};
+  reconciler_.Apply(DatasetSpec{{m}});
+  reconciler_.Tick();
+  EXPECT_TRUE(model_.Snapshot().datasets.at("a").preload.configured);
+  m.cache.preload = {"y/*", "z"};
+  reconciler_.Apply(DatasetSpec{{m}});
+  EXPECT_EQ(factory_.starts, 1) << "cache.preload alone does not remount";
+  FakeServer* server = factory_.Server("a");
+  {
+    MutexLock lock(server->mu);
+    EXPECT_EQ(server->preload, (std::vector<std::string>{"y/*", "z"}));
+  }
+  reconciler_.Tick();
+  EXPECT_EQ(model_.Snapshot().datasets.at("a").preload.files_total, 2u);
+  reconciler_.Apply(DatasetSpec{});
+  EXPECT_TRUE(server->drained) << "told before its mount is detached";
 }
 
 }  // namespace

@@ -259,6 +259,36 @@ TEST_F(TieredBlockCacheTest, SmallFileIsFetchedWholeWithOneGet) {
   EXPECT_EQ(src_.Log(), std::vector<std::string>{"read:small:0:1572864"});
 }
 
+TEST_F(TieredBlockCacheTest, SlicesAreTheCachedBlocksWithoutACopy) {
+  std::string content = Content(5 * kMi + 333, 7);
+  Entry e = Put("obj", content);
+  auto cache = Make();
+  // A read across a block boundary: two slices, the bytes of Read.
+  std::vector<BlockCache::Slice> slices;
+  StatusOr<size_t> n = cache->ReadSlices("obj", e, kMi - 100, 4096, 1, slices);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 4096u);
+  ASSERT_EQ(slices.size(), 2u);
+  std::string got;
+  for (const auto& sl : slices) got.append(reinterpret_cast<const char*>(sl.bytes.data()), sl.bytes.size());
+  EXPECT_EQ(got, content.substr(kMi - 100, 4096));
+  // The same block again (another handle): the very same memory.
+  std::vector<BlockCache::Slice> again;
+  ASSERT_TRUE(cache->ReadSlices("obj", e, kMi - 100, 100, 2, again).ok());
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].bytes.data(), slices[0].bytes.data());
+  // Short at end of object, empty past it.
+  std::vector<BlockCache::Slice> tail;
+  n = cache->ReadSlices("obj", e, content.size() - 10, kMi, 3, tail);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 10u);
+  tail.clear();
+  n = cache->ReadSlices("obj", e, content.size(), kMi, 3, tail);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0u);
+  EXPECT_TRUE(tail.empty());
+}
+
 TEST_F(TieredBlockCacheTest, HotBlocksSurviveAScanBiggerThanMemory) {
   options_.memory_bytes = 16 * kMi;
   Entry hot = Put("hot", Content(4 * kMi, 1));

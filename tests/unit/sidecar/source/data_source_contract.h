@@ -186,6 +186,27 @@ TYPED_TEST_P(DataSourceContractTest, RangesAndEndOfFile) {
   EXPECT_EQ(*n, 0u);
 }
 
+TYPED_TEST_P(DataSourceContractTest, ScatterReadFillsBuffersInOrderUpToEndOfFile) {
+  StatusOr<sidecar::Entry> e = this->src().Stat("big.bin");
+  ASSERT_TRUE(e.ok());
+  const std::string& want = ContractTree().at("big.bin");
+  // Three uneven buffers across the end of the file: the last is cut short.
+  std::string a(1 << 20, '\0'), b(4097, '\0'), c(1 << 20, '\0');
+  const uint64_t offset = want.size() - (1 << 20) - 5000;
+  std::span<std::byte> outs[3] = {std::as_writable_bytes(std::span(a)),
+                                  std::as_writable_bytes(std::span(b)),
+                                  std::as_writable_bytes(std::span(c))};
+  StatusOr<size_t> n = this->src().ReadScatter("big.bin", *e, offset, outs);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, (1u << 20) + 5000);
+  EXPECT_TRUE(a == want.substr(offset, a.size()));
+  EXPECT_TRUE(b == want.substr(offset + a.size(), b.size()));
+  EXPECT_EQ(c.substr(0, 903), want.substr(offset + a.size() + b.size()));
+  n = this->src().ReadScatter("big.bin", *e, want.size(), outs);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0u);
+}
+
 TYPED_TEST_P(DataSourceContractTest, ChangedObjectIsNeverReadWithAnOldVersion) {
   auto listed = this->ListMap("");
   StatusOr<sidecar::Entry> stat = this->src().Stat("a.txt");
@@ -214,7 +235,8 @@ TYPED_TEST_P(DataSourceContractTest, DescribeNamesTheOriginWithoutSecrets) {
 REGISTER_TYPED_TEST_SUITE_P(DataSourceContractTest, RootIsADirectoryListingEveryChild,
                             NestedDirectories, StatAgreesWithListOnTypeAndSize,
                             MissingNamesAndFilesAsDirectories, EveryFileReadsBackIdentical,
-                            RangesAndEndOfFile, ChangedObjectIsNeverReadWithAnOldVersion,
+                            RangesAndEndOfFile, ScatterReadFillsBuffersInOrderUpToEndOfFile,
+                            ChangedObjectIsNeverReadWithAnOldVersion,
                             DescribeNamesTheOriginWithoutSecrets);
 
 }  // namespace ferry::testing

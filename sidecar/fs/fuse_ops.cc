@@ -3,6 +3,7 @@
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -230,6 +231,28 @@ void OpRead(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t off, fuse_fil
       fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
       return;
     }
+  }
+  {
+    // Remote sources: write the reply straight from the cached blocks.
+    thread_local std::vector<BlockCache::Slice> slices;
+    thread_local std::vector<iovec> iov;
+    slices.clear();
+    StatusOr<size_t> n = fs.ReadSlices(fi->fh, static_cast<uint64_t>(off), size, slices);
+    if (n.ok()) {
+      iov.clear();
+      for (const BlockCache::Slice& sl : slices) {
+        iov.push_back({const_cast<std::byte*>(sl.bytes.data()), sl.bytes.size()});
+      }
+      if (iov.empty()) {
+        fuse_reply_buf(req, nullptr, 0);  // end of file
+      } else {
+        fuse_reply_iov(req, iov.data(), static_cast<int>(iov.size()));
+      }
+      slices.clear();  // drop the block references
+      return;
+    }
+    slices.clear();
+    if (!n.status().Is(StatusCode::kUnimplemented)) return ReplyErr(req, n.status());
   }
   // One page-aligned buffer per worker thread, reused: no allocation or page
   // faults per read, and usable for O_DIRECT.

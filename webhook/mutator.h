@@ -36,6 +36,9 @@ struct MutationContext {
   const InjectionParams params;
   PatchBuilder patch;
   std::vector<std::string> warnings;  // each "ferry: ..." and < 120 characters
+  // SidecarContainer(config, config.mode) built once by the caller (PodInjector), or
+  // null: the sidecar mutator then builds it.
+  const Json* sidecar_container = nullptr;
 };
 
 class Mutator {

@@ -44,6 +44,9 @@ bool LooksRestricted(const Json& spec) {
 
 }  // namespace
 
+PodInjector::PodInjector(const WebhookConfig& config, const MutatorChain& chain)
+    : config_(config), chain_(chain), sidecar_(SidecarContainer(config, config.mode)) {}
+
 InjectionOutcome PodInjector::Inject(std::string_view ns, const Json& pod) const {
   if (ns.empty()) return Skip("skipped", "ferry: skipped: the request carries no namespace");
   if (ns == config_.own_namespace || ns == "kube-system" ||
@@ -101,6 +104,7 @@ InjectionOutcome PodInjector::Inject(std::string_view ns, const Json& pod) const
   auto params = ResolveParams(pod, out.warnings);
   if (!params.ok()) return Deny(params.status());
   MutationContext ctx(pod, config_, std::move(params).value());
+  ctx.sidecar_container = &sidecar_;
   if (Status s = chain_.Run(ctx); !s.ok()) return Deny(s);
   ctx.patch.AddMapEntry("/metadata/annotations", kAnnoInjected, std::string(config_.tag));
   if (LooksRestricted(spec)) {

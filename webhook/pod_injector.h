@@ -31,8 +31,9 @@ struct InjectionOutcome {
 
 class PodInjector {
  public:
-  PodInjector(const WebhookConfig& config, const MutatorChain& chain)
-      : config_(config), chain_(chain) {}
+  // `config` must not change while the injector lives (the sidecar container is
+  // built from it once, here).
+  PodInjector(const WebhookConfig& config, const MutatorChain& chain);
 
   // `ns` is request.namespace (authoritative); `pod` is request.object.
   InjectionOutcome Inject(std::string_view ns, const Json& pod) const;
@@ -44,6 +45,7 @@ class PodInjector {
 
   const WebhookConfig& config_;
   const MutatorChain& chain_;
+  const Json sidecar_;  // SidecarContainer(config_, config_.mode)
 };
 
 }  // namespace ferry::webhook

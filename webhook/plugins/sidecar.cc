@@ -50,7 +50,9 @@ class SidecarMutator final : public Mutator {
         while (index < cs->size() && IsMeshProxy((*cs)[index])) ++index;
       }
     }
-    ctx.patch.Insert("/spec/" + std::string(list), index, SidecarContainer(ctx.config, mode));
+    ctx.patch.Insert("/spec/" + std::string(list), index,
+                     ctx.sidecar_container != nullptr ? *ctx.sidecar_container
+                                                      : SidecarContainer(ctx.config, mode));
     if (mode == SidecarMode::kLegacy) {
       AddLegacyExtras(ctx, index);
     } else if (const Json* apps = ArrayMember(spec, "containers")) {

@@ -29,16 +29,25 @@ enum class Where {
   kRequest,    // the review's request object
 };
 
+// Recursion bound of Convert: deeper documents (simdjson accepts 1024 levels) go to
+// the reference parser, which is iterative. civetweb runs handlers on 100 KB stacks.
+constexpr int kMaxConvertDepth = 64;
+
 // Converts `e` to nlohmann. `key` is the member name `e` was stored under ("" in arrays).
-// Duplicate member names: the last one wins, as in nlohmann's parser.
-Json Convert(dom::element e, std::string_view key, Where where) {
+// Duplicate member names: the last one wins, as in nlohmann's parser. Sets *too_deep
+// (and returns null) past kMaxConvertDepth.
+Json Convert(dom::element e, std::string_view key, Where where, int depth, bool* too_deep) {
+  if (depth > kMaxConvertDepth) {
+    *too_deep = true;
+    return Json();
+  }
   switch (e.type()) {
     case dom::element_type::OBJECT: {
       Json obj(Json::value_t::object);
       for (dom::key_value_pair kv : dom::object(e)) {
         if (where == Where::kContainer && IsUnreadContainerMember(kv.key)) continue;
         if (where == Where::kRequest && kv.key == "oldObject") continue;
-        obj[std::string(kv.key)] = Convert(kv.value, kv.key, Where::kOther);
+        obj[std::string(kv.key)] = Convert(kv.value, kv.key, Where::kOther, depth + 1, too_deep);
       }
       return obj;
     }
@@ -48,7 +57,8 @@ Json Convert(dom::element e, std::string_view key, Where where) {
       arr.get_ref<Json::array_t&>().reserve(a.size());
       Where child = IsContainerList(key) ? Where::kContainer : Where::kOther;
       for (dom::element v : a) {
-        arr.push_back(Convert(v, "", v.type() == dom::element_type::OBJECT ? child : Where::kOther));
+        arr.push_back(Convert(v, "", v.type() == dom::element_type::OBJECT ? child : Where::kOther,
+                             depth + 1, too_deep));
       }
       return arr;
     }
@@ -91,15 +101,17 @@ StatusOr<ReviewRequest> ParseAdmissionReviewFast(std::string_view body) {
     return ParseAdmissionReview(body, ParseMode::kPrunePodContainers);
   }
   Json doc;
+  bool too_deep = false;
   if (root.type() == dom::element_type::OBJECT) {
     doc = Json(Json::value_t::object);
     for (dom::key_value_pair kv : dom::object(root)) {
       Where where = kv.key == "request" ? Where::kRequest : Where::kOther;
-      doc[std::string(kv.key)] = Convert(kv.value, kv.key, where);
+      doc[std::string(kv.key)] = Convert(kv.value, kv.key, where, 1, &too_deep);
     }
   } else {
-    doc = Convert(root, "", Where::kOther);
+    doc = Convert(root, "", Where::kOther, 0, &too_deep);
   }
+  if (too_deep) return ParseAdmissionReview(body, ParseMode::kPrunePodContainers);
   return ReviewFromDocument(std::move(doc));
 }
 

@@ -4,6 +4,9 @@
 // every review shape, on malformed bodies, and on seeded random mutations of them.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -156,6 +159,54 @@ TEST(FastPathTest, RandomEditsAnswerAsTheReference) {
       ADD_FAILURE() << d << "\ninput: " << b;
     }
   }
+}
+
+// civetweb (Debian) runs handlers on 100 KB thread stacks: a pod nested as deep as
+// simdjson allows (1024 levels) must not overflow one.
+TEST(FastPathTest, DeepNestingFitsACivetwebSizedStack) {
+  nlohmann::json review = nlohmann::json::parse(MakeReview(LoadTestPod("bare")));
+  std::string body = review.dump();
+  size_t at = body.find("\"spec\":{");
+  ASSERT_NE(at, std::string::npos);
+  body.insert(at + 8, "\"deep\":" + std::string(1000, '[') + std::string(1000, ']') + ",");
+  struct Job {
+    std::string body;
+    HttpReply fast, ref;
+  } job{body, {}, {}};
+  // ASan's -O0 frames are several times larger: scale the stack the same way (the
+  // server gives civetweb's threads 1 MiB, see http_server.cc).
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr size_t kStack = 1024 * 1024;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  constexpr size_t kStack = 1024 * 1024;
+#else
+  constexpr size_t kStack = 100 * 1024;
+#endif
+#else
+  constexpr size_t kStack = 100 * 1024;
+#endif
+  void* stack = std::aligned_alloc(4096, kStack);
+  ASSERT_NE(stack, nullptr);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  ASSERT_EQ(pthread_attr_setstack(&attr, stack, kStack), 0);
+  pthread_t t;
+  ASSERT_EQ(pthread_create(
+                &t, &attr,
+                [](void* arg) -> void* {
+                  auto* j = static_cast<Job*>(arg);
+                  j->fast = Handler().Mutate(j->body);
+                  j->ref = Handler().MutateReference(j->body);
+                  return nullptr;
+                },
+                &job),
+            0);
+  pthread_join(t, nullptr);
+  pthread_attr_destroy(&attr);
+  std::free(stack);
+  EXPECT_EQ(job.fast.status, 200);
+  EXPECT_EQ(job.fast.body, job.ref.body);
 }
 
 TEST(JsonWriterTest, MatchesNlohmannDump) {

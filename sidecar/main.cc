@@ -2,6 +2,7 @@
 //   ferry-sidecar run [flags]                 (under ferry-propagator; docs/sidecar.md)
 //   ferry-sidecar mount SOURCE DIR [-o ...]   (standalone, root; sidecar/standalone_mount.h)
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -19,7 +20,6 @@
 #include "sidecar/mount_provider.h"
 #include "sidecar/mount_reconciler.h"
 #include "sidecar/run_command.h"
-#include "sidecar/source/curl_easy.h"
 #include "sidecar/standalone_mount.h"
 
 namespace {
@@ -46,9 +46,14 @@ int RunMain(const std::vector<std::string>& args) {
                  std::string(options.status().message()).c_str());
     return 2;
   }
+  // At most two malloc arenas (glibc's default is 8 per core, one per thread
+  // until then): the data plane's threads mostly wait, and each arena keeps
+  // its own touched pages. Before any thread starts.
+  mallopt(M_ARENA_MAX, 2);
   ferry::InitLogging("ferry-sidecar");
   auto log = ferry::GetLogger("sidecar.main");
-  ferry::sidecar::CurlGlobalInit();
+  // No CurlGlobalInit() here: libcurl is loaded (and initialised) when the
+  // first remote dataset needs it (sidecar/source/lazy_curl.cc).
 
   // SIGTERM/SIGINT are taken by one thread with sigwait(); every thread
   // started later inherits the mask.

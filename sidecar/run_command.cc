@@ -1,5 +1,7 @@
 #include "sidecar/run_command.h"
 
+#include <malloc.h>
+
 #include <charconv>
 
 #include "common/logging.h"
@@ -158,6 +160,7 @@ RunCommand::RunCommand(RunOptions options, MountProvider& provider, DatasetServe
 
 void RunCommand::WriteStatus(const StatusSnapshot& snapshot) {
   Status s = writer_.Write(snapshot);
+  TrimWhenSettled(snapshot);
   MutexLock lock(write_mu_);
   if (s.ok()) {
     last_write_error_.clear();
@@ -167,6 +170,24 @@ void RunCommand::WriteStatus(const StatusSnapshot& snapshot) {
     last_write_error_ = s.ToString();
     Log()->error("cannot write {}: {}", writer_.path(), last_write_error_);
   }
+}
+
+void RunCommand::TrimWhenSettled(const StatusSnapshot& snapshot) {
+  // Mounting allocates and frees (spec parsing, listings, start-up threads'
+  // arenas); once nothing is pending, give the freed pages back so the idle
+  // data plane stays small. Only on a change of what is mounted: the periodic
+  // byte-counter refreshes do not trim.
+  std::string key = std::to_string(snapshot.generation) + (snapshot.ready ? "r" : "-");
+  for (const auto& [name, d] : snapshot.datasets) {
+    if (d.phase == DatasetPhase::kPending) return;
+    key.append(name).append(DatasetPhaseName(d.phase));
+  }
+  {
+    MutexLock lock(write_mu_);
+    if (key == last_trim_key_) return;
+    last_trim_key_ = std::move(key);
+  }
+  malloc_trim(0);
 }
 
 int RunCommand::Run() {

@@ -69,6 +69,7 @@ class RunCommand {
 
  private:
   void WriteStatus(const StatusSnapshot& snapshot);
+  void TrimWhenSettled(const StatusSnapshot& snapshot);
 
   const RunOptions options_;
   StatusModel model_;
@@ -80,6 +81,7 @@ class RunCommand {
   // Guards last_write_error_ (status writes may come from mount threads). Leaf.
   Mutex write_mu_;
   std::string last_write_error_ FERRY_GUARDED_BY(write_mu_);  // logged once per distinct error
+  std::string last_trim_key_ FERRY_GUARDED_BY(write_mu_);     // what was mounted at the last trim
 };
 
 }  // namespace ferry::sidecar

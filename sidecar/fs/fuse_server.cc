@@ -10,6 +10,7 @@
 #include <deque>
 #include <mutex>
 #include <set>
+#include <system_error>
 #include <vector>
 
 #include "common/logging.h"
@@ -34,39 +35,57 @@ void InstallWakeHandler(int sig) {
 
 // Queues kernel-cache invalidations and sends them from its own thread, never
 // from a request handler (the kernel may wait on pages a handler is filling).
+// The thread starts with the first invalidation: most mounts never need one.
 class InvalidationQueue final : public InvalidationSink {
  public:
-  explicit InvalidationQueue(fuse_session* se) : se_(se), thread_([this] { Loop(); }) {}
+  explicit InvalidationQueue(fuse_session* se) : se_(se) {}
   ~InvalidationQueue() override { Stop(); }
 
   void InvalidateInode(uint64_t ino) override {
     MutexLock lock(mu_);
     if (stop_) return;
     inodes_.insert(ino);
-    cv_.NotifyOne();
+    WakeLocked();
   }
   void InvalidateEntry(uint64_t parent, std::string name) override {
     MutexLock lock(mu_);
     if (stop_) return;
     entries_.emplace_back(parent, std::move(name));
-    cv_.NotifyOne();
+    WakeLocked();
   }
   // Only after INIT: the kernel refuses notifications before it.
   void SetReady() {
     MutexLock lock(mu_);
     ready_ = true;
-    cv_.NotifyOne();
+    if (!inodes_.empty() || !entries_.empty()) WakeLocked();
   }
   void Stop() {
+    std::thread t;
     {
       MutexLock lock(mu_);
       stop_ = true;
       cv_.NotifyOne();
+      t = std::move(thread_);
     }
-    if (thread_.joinable()) thread_.join();
+    if (t.joinable()) t.join();
   }
 
  private:
+  void WakeLocked() FERRY_REQUIRES(mu_) {
+    if (!ready_) return;  // SetReady() wakes
+    if (!thread_.joinable()) {
+      try {
+        thread_ = std::thread([this] { Loop(); });
+      } catch (const std::system_error& e) {  // no thread: the TTLs still expire the entries
+        GetLogger("sidecar.fs")->warn("no invalidation thread: {}", e.what());
+        inodes_.clear();
+        entries_.clear();
+        return;
+      }
+    }
+    cv_.NotifyOne();
+  }
+
   void Loop() {
     for (;;) {
       std::set<uint64_t> inodes;
@@ -86,13 +105,13 @@ class InvalidationQueue final : public InvalidationSink {
   }
 
   fuse_session* const se_;
-  Mutex mu_;  // guards the queues and flags; leaf lock, never held across a notify
+  Mutex mu_;  // guards the queues, flags and thread_; leaf lock, never held across a notify
   CondVar cv_;
   std::set<uint64_t> inodes_ FERRY_GUARDED_BY(mu_);
   std::deque<std::pair<uint64_t, std::string>> entries_ FERRY_GUARDED_BY(mu_);
   bool ready_ FERRY_GUARDED_BY(mu_) = false;
   bool stop_ FERRY_GUARDED_BY(mu_) = false;
-  std::thread thread_;  // last: starts after the fields above exist
+  std::thread thread_ FERRY_GUARDED_BY(mu_);
 };
 
 FuseServer::FuseServer(std::unique_ptr<Filesystem> fs, FuseServerOptions options)
@@ -162,20 +181,57 @@ StatusOr<std::unique_ptr<FuseServer>> FuseServer::Start(std::unique_ptr<FuseServ
   server->invalidations_ = std::make_unique<InvalidationQueue>(server->se_);
   server->fs_->SetInvalidationSink(server->invalidations_.get());
   server->running_ = true;
+  bool spawned;
   {
     MutexLock lock(server->mu_);
-    server->SpawnWorker();
+    spawned = server->SpawnWorker();
   }
-  FuseServer* raw = server.get();
-  server->reaper_ = std::thread([raw] { raw->ReaperLoop(); });
+  if (!spawned) {
+    server->running_ = false;
+    return ResourceExhausted("cannot start a FUSE worker thread for " + mountpoint);
+  }
   GetLogger("sidecar.fs")->info("serving {} on {}", server->fs_->source().Describe(), mountpoint);
   return server;
 }
 
-void FuseServer::SpawnWorker() {
+bool FuseServer::SpawnWorker() {
+  // Join workers that retired: they set `done` under mu_ and touch nothing
+  // of this server afterwards, so their threads are ending or gone. Keeps the
+  // list as short as the live workers.
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (it->done && !ended_) {
+      it->thread.join();
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   workers_.emplace_back();
   Worker* w = &workers_.back();
-  w->thread = std::thread([this, w] { WorkerLoop(w); });
+  try {
+    w->thread = std::thread([this, w] { WorkerLoop(w); });
+  } catch (const std::system_error& e) {
+    workers_.pop_back();
+    GetLogger("sidecar.fs")->warn("cannot start a FUSE worker: {}", e.what());
+    return false;
+  }
+  live_++;
+  return true;
+}
+
+bool FuseServer::TakeReadingTurn(Worker* self) {
+  MutexLock lock(mu_);
+  waiting_++;
+  while (reader_ != nullptr && !ended_) {
+    if (!turn_cv_.WaitFor(mu_, options_.idle_thread_timeout) && reader_ != nullptr && !ended_) {
+      waiting_--;
+      return false;  // idle while another worker reads: retire
+    }
+  }
+  waiting_--;
+  if (ended_) return false;
+  reader_ = self;
+  return true;
 }
 
 void FuseServer::WorkerLoop(Worker* self) {
@@ -187,23 +243,28 @@ void FuseServer::WorkerLoop(Worker* self) {
   fuse_buf buf;
   std::memset(&buf, 0, sizeof(buf));
   Status error;
-  while (!fuse_session_exited(se_)) {
-    {
-      MutexLock lock(mu_);
-      idle_++;
-    }
+  while (TakeReadingTurn(self)) {
     int res = fuse_session_receive_buf(se_, &buf);
     {
       MutexLock lock(mu_);
-      idle_--;
-      if (res > 0 && idle_ == 0 && !ended_ &&
-          static_cast<int>(workers_.size()) < options_.max_threads) {
-        SpawnWorker();
+      reader_ = nullptr;
+      if (res > 0 && !ended_) {
+        // Hand the reading turn on before processing this request.
+        if (waiting_ > 0) {
+          turn_cv_.NotifyOne();
+        } else if (live_ < options_.max_threads) {
+          SpawnWorker();  // on failure this worker reads again after this request
+        }
+      } else {
+        turn_cv_.NotifyOne();
       }
     }
     if (res == -EINTR || res == -EAGAIN) continue;
     if (res <= 0) {
       if (res < 0) error = StatusFromErrno(-res, "reading /dev/fuse");
+      MutexLock lock(mu_);
+      ended_ = true;  // ENODEV (connection gone) or a read error: the loop is over
+      turn_cv_.NotifyAll();
       break;
     }
     fuse_session_process_buf(se_, &buf);
@@ -217,36 +278,24 @@ void FuseServer::WorkerLoop(Worker* self) {
     }
   }
   std::free(buf.mem);
-  MutexLock lock(mu_);
-  if (!error.ok() && loop_status_.ok()) loop_status_ = error;
-  self->done = true;
-  ended_ = true;
-  cv_.NotifyAll();
+  Leave(self, error);
 }
 
-void FuseServer::ReaperLoop() {
+void FuseServer::Leave(Worker* self, const Status& error) {
+  bool last;
   {
     MutexLock lock(mu_);
-    while (!ended_) cv_.Wait(mu_);
+    if (!error.ok() && loop_status_.ok()) loop_status_ = error;
+    self->done = true;
+    live_--;
+    last = live_ == 0 && ended_;
+    cv_.NotifyAll();
   }
+  if (last) Finish();
+}
+
+void FuseServer::Finish() {
   fuse_session_exit(se_);
-  std::vector<std::thread> threads;
-  {
-    MutexLock lock(mu_);
-    for (;;) {
-      bool all_done = true;
-      for (Worker& w : workers_) {
-        if (!w.done) {
-          all_done = false;
-          pthread_kill(w.thread.native_handle(), options_.wake_signal);
-        }
-      }
-      if (all_done) break;
-      cv_.WaitFor(mu_, std::chrono::milliseconds(5));
-    }
-    for (Worker& w : workers_) threads.push_back(std::move(w.thread));
-  }
-  for (std::thread& t : threads) t.join();
   invalidations_->Stop();
   Status status;
   {
@@ -276,13 +325,24 @@ bool FuseServer::WaitInitialized(std::chrono::milliseconds timeout) {
 
 void FuseServer::Stop() {
   if (stopped_.exchange(true)) return;
-  if (invalidations_ != nullptr) invalidations_->Stop();
+  std::vector<std::thread> threads;
   {
     MutexLock lock(mu_);
     ended_ = true;
-    cv_.NotifyAll();
+    turn_cv_.NotifyAll();  // waiting workers leave
+    if (se_ != nullptr) fuse_session_exit(se_);
+    // The reading worker may be blocked in read(): interrupt it until every
+    // worker has left (a signal sent just before it enters read() is lost,
+    // hence the repeat).
+    while (live_ > 0) {
+      if (reader_ != nullptr) pthread_kill(reader_->thread.native_handle(), options_.wake_signal);
+      cv_.WaitFor(mu_, std::chrono::milliseconds(5));
+    }
+    for (Worker& w : workers_) threads.push_back(std::move(w.thread));
+    workers_.clear();
   }
-  if (reaper_.joinable()) reaper_.join();
+  for (std::thread& t : threads) t.join();  // the last one may still run on_exit
+  if (invalidations_ != nullptr) invalidations_->Stop();
   if (se_ != nullptr) {
     if (self_mounted_) fuse_session_unmount(se_);
     fs_->SetInvalidationSink(nullptr);
@@ -293,9 +353,7 @@ void FuseServer::Stop() {
 
 size_t FuseServer::ThreadCountForTest() const {
   MutexLock lock(mu_);
-  size_t n = 0;
-  for (const Worker& w : workers_) n += w.done ? 0 : 1;
-  return n;
+  return static_cast<size_t>(live_);
 }
 
 }  // namespace ferry::sidecar

@@ -11,15 +11,22 @@
 //    benchmarks) with allow_other,default_permissions[,ro]; Stop() unmounts
 //    it lazily.
 //
-// Workers call fuse_session_receive_buf / fuse_session_process_buf in their
-// own loop: one starts, more are spawned while none is idle, up to
-// max_threads. The loop ends
+// Workers take turns (leader/follower): one at a time reads /dev/fuse with
+// fuse_session_receive_buf; on getting a request it hands the reading turn to
+// a waiting worker (or starts one, up to max_threads) and processes the
+// request. A worker that waits for its turn longer than idle_thread_timeout
+// while another one reads retires, so an idle mount runs exactly one thread
+// (blocked in read) and a busy one as many as its requests need. There is no
+// other thread per mount: the kernel-cache invalidation thread starts on the
+// first invalidation.
+// The loop ends
 //  - by itself, when the kernel ends the connection (lazy unmount plus last
 //    close, or an abort): read() gives ENODEV. Running() turns false and
 //    on_exit runs;
-//  - on Stop(): workers blocked in read() are woken with pthread_kill and a
-//    no-op handler for `wake_signal` installed without SA_RESTART (the process
-//    must not use that signal for anything else).
+//  - on Stop(): the reading worker is woken with pthread_kill and a no-op
+//    handler for `wake_signal` installed without SA_RESTART (the process must
+//    not use that signal for anything else).
+// The last worker to leave runs on_exit.
 // Thread-safe.
 
 #include <chrono>
@@ -43,13 +50,15 @@ namespace ferry::sidecar {
 
 struct FuseServerOptions {
   int max_threads = 16;
+  // A worker waiting this long for the reading turn retires (the reader stays).
+  std::chrono::milliseconds idle_thread_timeout{1000};
   FuseConnOptions conn;
   // StartOnPath only (with StartOnFd the mounter chose these):
   bool read_only = true;
   bool allow_other = true;
   std::string fsname = "ferry";  // shown in /proc/mounts; no commas
   int wake_signal = SIGUSR2;
-  // Runs once, on the server's own thread, when the loop has ended: OK after
+  // Runs once, on the last worker thread, when the loop has ended: OK after
   // Stop() or when the kernel ended the connection, else the read error. It
   // must not destroy the FuseServer (signal another thread to do that).
   std::function<void(const Status&)> on_exit;
@@ -88,16 +97,21 @@ class FuseServer {
  private:
   struct Worker {
     std::thread thread;
-    bool done = false;
+    bool done = false;  // left the loop (the thread may still be finishing)
   };
 
   FuseServer(std::unique_ptr<Filesystem> fs, FuseServerOptions options);
   static StatusOr<std::unique_ptr<FuseServer>> Start(std::unique_ptr<FuseServer> server,
                                                      const std::string& mountpoint);
   Status CreateSession();
-  void SpawnWorker() FERRY_REQUIRES(mu_);
+  // Starts a worker; false if the thread could not be created.
+  bool SpawnWorker() FERRY_REQUIRES(mu_);
   void WorkerLoop(Worker* self);
-  void ReaperLoop();
+  // Waits for the reading turn; false: leave the loop (ended or retired).
+  bool TakeReadingTurn(Worker* self);
+  // The loop is over for `self`; the last worker out runs Finish().
+  void Leave(Worker* self, const Status& error);
+  void Finish();
 
   std::unique_ptr<Filesystem> fs_;
   const FuseServerOptions options_;
@@ -105,17 +119,19 @@ class FuseServer {
   fuse_session* se_ = nullptr;
   bool self_mounted_ = false;
   std::unique_ptr<InvalidationQueue> invalidations_;
-  std::thread reaper_;
   std::atomic<bool> running_{false};
   std::atomic<bool> stopped_{false};
 
   // Guards the worker list and loop state. Leaf lock; never held across a
-  // request, a read from /dev/fuse or a join.
+  // request, a read from /dev/fuse, a join or on_exit.
   mutable Mutex mu_;
-  CondVar cv_;  // worker ended, INIT answered
+  CondVar cv_;       // a worker left, INIT answered
+  CondVar turn_cv_;  // the reading turn is free
   std::list<Worker> workers_ FERRY_GUARDED_BY(mu_);
-  int idle_ FERRY_GUARDED_BY(mu_) = 0;
-  bool ended_ FERRY_GUARDED_BY(mu_) = false;  // no more workers may start
+  int live_ FERRY_GUARDED_BY(mu_) = 0;       // workers not done
+  int waiting_ FERRY_GUARDED_BY(mu_) = 0;    // workers waiting for the reading turn
+  Worker* reader_ FERRY_GUARDED_BY(mu_) = nullptr;  // has the reading turn
+  bool ended_ FERRY_GUARDED_BY(mu_) = false;  // no more requests are taken
   bool initialized_ FERRY_GUARDED_BY(mu_) = false;
   Status loop_status_ FERRY_GUARDED_BY(mu_);
 };

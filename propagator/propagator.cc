@@ -33,6 +33,15 @@ Status Propagator::Prepare() {
                                              " (mount the ferry-mnt volume there)"));
   }
   options_.mnt_dir = dir.value;
+  // The emptyDir outlives a restarted sidecar container: the previous data
+  // plane's status.json still says "ready", and `ferryctl probe` would pass
+  // before this instance mounted anything. Mark it not ready (only if it
+  // exists; the new data plane rewrites it atomically), first thing: a probe
+  // may run as soon as the container does.
+  (void)sys_.WriteFile(options_.mnt_dir + "/.ferry/status.json",
+                       R"({"version":")" FERRY_VERSION R"(","ready":false,"generation":0,)"
+                       R"("specError":"","datasets":{}})"
+                       "\n");
   MountManagerOptions mo;
   mo.mnt_dir = options_.mnt_dir;
   mo.fuse_device = options_.fuse_device;
@@ -41,14 +50,6 @@ Status Propagator::Prepare() {
   StaleMountSweeper sweeper(sys_, mounter_, options_.mnt_dir);
   StatusOr<std::vector<std::string>> swept = sweeper.Sweep();
   if (!swept.ok()) return Fail(swept.status().WithContext("stale-mount sweep"));
-  // The emptyDir outlives a restarted sidecar container: the previous data
-  // plane's status.json still says "ready", and `ferryctl probe` would pass
-  // before this instance mounted anything. Mark it not ready (only if it
-  // exists; the new data plane rewrites it atomically).
-  (void)sys_.WriteFile(options_.mnt_dir + "/.ferry/status.json",
-                       R"({"version":")" FERRY_VERSION R"(","ready":false,"generation":0,)"
-                       R"("specError":"","datasets":{}})"
-                       "\n");
   FERRY_RETURN_IF_ERROR(Fail(CheckPropagation(mounter_, options_.mnt_dir)));
   FERRY_RETURN_IF_ERROR(Fail(CheckFuseDevice(sys_, options_.fuse_device)));
   Log()->info("{} is on a shared mount and {} opens: ready", options_.mnt_dir,

@@ -86,6 +86,12 @@ const CurlApi& Api() {
 
 }  // namespace
 
+// va_start on the enum parameters curl.h declares (CURLoption, CURLINFO):
+// both are int-sized enums, promoted to int, as in libcurl's own definitions.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
+
 extern "C" {
 
 CURLcode curl_global_init(long /*flags*/) { return Api().ok ? CURLE_OK : CURLE_FAILED_INIT; }

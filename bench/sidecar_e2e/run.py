@@ -187,8 +187,9 @@ def main():
     lines = [
         "# sidecar_e2e: control-plane figures through the kubelet emulator",
         "",
-        "Command: `sudo FERRY_BUILD_DIR=build /usr/bin/python3 bench/sidecar_e2e/run.py "
-        "--runs %d --edits %d` (Release build)." % (args.runs, args.edits),
+        "Command: `sudo FERRY_BUILD_DIR=%s /usr/bin/python3 bench/sidecar_e2e/run.py "
+        "--runs %d --edits %d` (Release build)." % (
+            os.path.relpath(paths.build_dir, ROOT), args.runs, args.edits),
         "Machine: %s. Date: %s. Median over %d runs, spread = min–max of the runs." % (
             machine(), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), args.runs),
         "Load average (1 min) at start/end: %.1f / %.1f: figures taken on a busy machine are "

@@ -215,6 +215,7 @@ class FuseDatasetServerFactory final : public DatasetServerFactory {
 
 std::unique_ptr<DatasetServerFactory> NewFuseDatasetServerFactory(FuseDatasetOptions options,
                                                                   Clock& clock) {
+  UseMmapForCacheBlocks();
   return std::make_unique<FuseDatasetServerFactory>(std::move(options), clock);
 }
 

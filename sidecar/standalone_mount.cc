@@ -183,6 +183,7 @@ int Serve(const Args& args, int ready_fd) {
   if (!s.ok()) return fail(s);
   StatusOr<MountSpec> spec = MakeStandaloneSpec(args.source, args.dir, options);
   if (!spec.ok()) return fail(spec.status());
+  UseMmapForCacheBlocks();
   RealClock clock;
   DatasetEnv env;
   env.clock = &clock;

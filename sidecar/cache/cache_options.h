@@ -23,10 +23,10 @@ struct CacheOptions {
   bool disk_fsync = false;                  // cache_fsync
   uint64_t small_file_bytes = 2 << 20;      // cache_small_file: fetched whole, one GET
   uint64_t prefetch_initial = (1 << 20) + (128 << 10);  // prefetch_initial
-  uint64_t prefetch_max = 32 << 20;         // prefetch_max: window per handle
+  uint64_t prefetch_max = 64 << 20;         // prefetch_max: window per handle
   uint64_t prefetch_range = 8 << 20;        // prefetch_range: bytes per GET
-  uint64_t prefetch_memory = 32 << 20;      // prefetch_memory: in-flight bytes per mount, part of cache_memory
-  uint32_t prefetch_workers = 4;            // prefetch_workers: parallel GETs per mount
+  uint64_t prefetch_memory = 64 << 20;      // prefetch_memory: in-flight bytes per mount, part of cache_memory
+  uint32_t prefetch_workers = 8;            // prefetch_workers: parallel GETs per mount
 };
 
 // "256Mi", "1Gi", "512M", "64k", "1048576", "2GiB" -> bytes. Binary suffixes

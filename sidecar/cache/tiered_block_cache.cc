@@ -1,5 +1,7 @@
 #include "sidecar/cache/tiered_block_cache.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -18,6 +20,8 @@ void RaiseMax(std::atomic<uint64_t>& peak, uint64_t v) {
 }
 
 }  // namespace
+
+void UseMmapForCacheBlocks() { mallopt(M_MMAP_THRESHOLD, 512 * 1024); }
 
 TieredBlockCache::TieredBlockCache(DataSource& source, CacheOptions options,
                                    std::vector<std::unique_ptr<CacheTier>> tiers)

@@ -48,6 +48,13 @@ struct TieredCacheStats {
   uint64_t writeback_dropped = 0;     // lower-tier copies skipped: queue full
 };
 
+// Makes malloc serve every block (>= 512 KiB) with its own mmap, returned to
+// the kernel when the block is freed: without it glibc raises its mmap
+// threshold after the first free and blocks freed by one thread's arena are
+// kept for that arena, so RSS drifts tens of MB above the cache's quota.
+// Process-wide; call once at start (the data plane's entry points do).
+void UseMmapForCacheBlocks();
+
 class TieredBlockCache final : public BlockCache {
  public:
   // `tiers` fastest first; tiers[0] is the memory tier. Must not be empty.

@@ -210,11 +210,14 @@ TEST_F(StandaloneMountTest, HttpChecksumsListingCostAndChangedFiles) {
   auto tree = Tree();
   int version = 0;
   auto put = [&](const std::string& p, const std::string& c) {
+    // Replaced atomically, as a publisher would: a reader never sees a half-written origin file.
     std::string file = (*server)->root() + "/data/" + p;
-    ASSERT_TRUE(WriteFile(file, c).ok());
+    std::string tmp = file + ".tmp-upload";
+    ASSERT_TRUE(WriteFile(tmp, c).ok());
     // A new version gets a new mtime minute: HTML listings have minute precision.
     timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(1'700'000'000 + ++version * 120), 0}};
-    ::utimensat(AT_FDCWD, file.c_str(), times, 0);
+    ::utimensat(AT_FDCWD, tmp.c_str(), times, 0);
+    ASSERT_EQ(::rename(tmp.c_str(), file.c_str()), 0);
   };
   for (const auto& [p, c] : tree) put(p, c);
   StatusOr<std::unique_ptr<FaultProxy>> proxy = FaultProxy::Start((*server)->port());

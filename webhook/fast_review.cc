@@ -91,7 +91,7 @@ StatusOr<ReviewRequest> ParseAdmissionReviewFast(std::string_view body) {
   // One parser per thread: its buffers are reused, so a request allocates only for
   // the nlohmann values it keeps. Rare large bodies get a parser of their own, so a
   // worker thread does not keep megabytes of buffers after one huge pod.
-  constexpr size_t kReusedCapacity = 256 << 10;
+  constexpr size_t kReusedCapacity = 128 << 10;
   thread_local dom::parser reused;
   dom::parser large;
   dom::parser& parser = body.size() <= kReusedCapacity ? reused : large;

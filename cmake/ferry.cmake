@@ -1,13 +1,34 @@
 # Helpers shared by every part's CMakeLists.txt.
 
-# Precompiled headers: the heavy third-party headers most files include. This
-# roughly halves build time on 2 cores (CI budget).
+# Precompiled headers: the heavy third-party headers most files include, compiled
+# once per build tree and reused by every target (REUSE_FROM): ferry_pch_lib for
+# the libraries, ferry_pch_test (adds GoogleTest) for the test binaries. A target
+# whose flags make a shared PCH unusable fails loudly (-Winvalid-pch -Werror).
 option(FERRY_PCH "Use precompiled headers" ON)
-function(ferry_precompile name)
-  if(FERRY_PCH)
-    target_precompile_headers(${name} PRIVATE
-      <algorithm> <chrono> <map> <memory> <mutex> <string> <string_view> <vector>
-      <nlohmann/json.hpp> <spdlog/spdlog.h> ${ARGN})
+set(FERRY_PCH_HEADERS <algorithm> <chrono> <map> <memory> <mutex> <string> <string_view> <vector>
+  <nlohmann/json.hpp> <spdlog/spdlog.h>)
+
+# ferry_pch_host(NAME HEADERS <h>... LIBS <lib>...): an object library whose only
+# job is to own a PCH built with the usage requirements of LIBS.
+function(ferry_pch_host name)
+  cmake_parse_arguments(arg "" "" "HEADERS;LIBS" ${ARGN})
+  if(NOT FERRY_PCH)
+    return()
+  endif()
+  set(src ${PROJECT_BINARY_DIR}/${name}.cc)
+  file(CONFIGURE OUTPUT ${src} CONTENT "// Owns the precompiled header ${name}.\n")
+  add_library(${name} OBJECT ${src})
+  target_precompile_headers(${name} PRIVATE ${arg_HEADERS})
+  target_link_libraries(${name} PRIVATE ${arg_LIBS} ferry_warnings)
+endfunction()
+
+ferry_pch_host(ferry_pch_lib HEADERS ${FERRY_PCH_HEADERS}
+  LIBS spdlog::spdlog nlohmann_json::nlohmann_json Threads::Threads)
+
+# ferry_precompile(NAME HOST): NAME uses HOST's precompiled header.
+function(ferry_precompile name host)
+  if(FERRY_PCH AND TARGET ${host})
+    target_precompile_headers(${name} REUSE_FROM ${host})
   endif()
 endfunction()
 
@@ -23,7 +44,7 @@ function(ferry_library name dir)
     return()
   endif()
   add_library(${name} STATIC ${srcs})
-  ferry_precompile(${name})
+  ferry_precompile(${name} ferry_pch_lib)
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PUBLIC ${ARGN} PRIVATE ferry_warnings)
 endfunction()
@@ -47,19 +68,28 @@ function(ferry_test_dir name labels dir)
     return()
   endif()
   add_executable(${name} ${srcs})
-  ferry_precompile(${name} <gtest/gtest.h> <gmock/gmock.h>)
+  ferry_precompile(${name} ferry_pch_test)
   target_link_libraries(${name} PRIVATE ${ARGN} ferry_test_support GTest::gmock GTest::gtest_main
     ferry_warnings)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
-  # FUSE tests mount in the test's mount namespace: a namespace another test
-  # unshares meanwhile copies the mount and keeps it alive after a lazy
-  # unmount. Run them alone.
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
+  # Labels and RUN_SERIAL come from a CTest include file read after the one
+  # gtest_discover_tests writes (which defines ${name}_TESTS): its PROPERTIES
+  # argument flattens a list-valued LABELS ("integration;fuse" became LABELS
+  # integration plus a bogus property "fuse"). FUSE tests mount in the test's
+  # mount namespace: a namespace another test unshares meanwhile copies the
+  # mount and keeps it alive after a lazy unmount. Run them alone.
   set(serial FALSE)
   if("fuse" IN_LIST labels)
     set(serial TRUE)
   endif()
-  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" RUN_SERIAL ${serial}
-    DISCOVERY_TIMEOUT 60)
+  set(props ${CMAKE_CURRENT_BINARY_DIR}/${name}_properties.cmake)
+  file(CONFIGURE OUTPUT ${props} CONTENT
+"if(NOT \"\${${name}_TESTS}\" STREQUAL \"\")
+  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${labels}\" RUN_SERIAL ${serial})
+endif()
+" @ONLY)
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${props})
 endfunction()
 
 set(FERRY_FUZZ_SECONDS 20 CACHE STRING "Seconds each fuzz target runs under ctest")

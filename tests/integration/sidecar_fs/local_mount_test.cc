@@ -212,7 +212,13 @@ TEST_P(LocalMountTest, WritesAreErofsFromTheServer) {
 }
 
 TEST_P(LocalMountTest, HundredFilesEightThreads) {
-  Start();
+  // TTLs far longer than the test: with the default 1 s, a slow machine (ASan,
+  // a loaded CI host) sees listings and attributes expire mid-test and the
+  // refreshes count as Stat calls. The property checked is how names resolve,
+  // not how long a listing stays fresh (tests/unit/sidecar/fs covers expiry).
+  FilesystemOptions o = FilesystemOptions::ForLocal();
+  o.attr_ttl = o.entry_ttl = o.dir_ttl = o.negative_ttl = std::chrono::hours(1);
+  Start(o);
   std::map<std::string, std::string> want;
   for (int i = 0; i < 100; ++i) {
     std::string name = "many/f" + std::to_string(i);
@@ -235,7 +241,12 @@ TEST_P(LocalMountTest, HundredFilesEightThreads) {
 }
 
 TEST_P(LocalMountTest, ReReadIsServedFromThePageCache) {
-  Start();
+  // TTLs far longer than the test: the first 5 MiB read can take over a second
+  // under ASan on a loaded host, and once the default 1 s TTLs expire the
+  // re-read goes to FUSE again (seen under ASan: 10.6 MB read for 5 MiB twice).
+  FilesystemOptions o = FilesystemOptions::ForLocal();
+  o.attr_ttl = o.entry_ttl = o.dir_ttl = o.negative_ttl = std::chrono::hours(1);
+  Start(o);
   std::string want = ReadFile(src_ + "/a/b/c/big");
   EXPECT_EQ(ReadFile(mnt_ + "/a/b/c/big"), want);
   uint64_t after_first = fs_->Stats().read_bytes;

@@ -16,7 +16,7 @@ need_root() {
 }
 
 FERRY_PACKAGES=(
-  build-essential cmake pkg-config git clang libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev lld
   libcivetweb-dev libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
   libyaml-cpp-dev libinotifytools0-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   libhiredis-dev libtinyxml2-dev libsimdjson-dev
@@ -81,18 +81,66 @@ PY
 
 install_all() {
   need_root
-  install_packages "${FERRY_PACKAGES[@]}"
-  install_npm_tools
-  install_k8s_tools
+  install_packages "${FERRY_PACKAGES[@]}" || return
+  install_npm_tools || return
+  install_k8s_tools || return
   modprobe fuse 2>/dev/null || true
   [ -e /dev/fuse ] || die "/dev/fuse is missing: load the fuse module (modprobe fuse)"
 }
 
-# build DIR [cmake args...]: configure once, then build.
+# build DIR [cmake args...]: configure (again: cheap, and picks up changed
+# args), then build. A new tree uses Ninja when it is installed (better
+# parallelism across targets than make on 2 cores); an existing tree keeps the
+# generator it was made with.
 build() {
   local dir=$1; shift
-  if [ ! -f "$dir/CMakeCache.txt" ]; then
-    cmake -S "$FERRY_ROOT" -B "$dir" "$@" >/dev/null
-  fi
+  local gen=()
+  if [ ! -f "$dir/CMakeCache.txt" ] && command -v ninja >/dev/null; then gen=(-G Ninja); fi
+  # Explicit returns: `set -e` does not apply inside `phase ... || ...`.
+  cmake "${gen[@]}" -S "$FERRY_ROOT" -B "$dir" "$@" >/dev/null || return
   cmake --build "$dir" -j "$JOBS"
+}
+
+# run_ctest DIR [ctest args...]: every test's output on failure, 300 s each.
+run_ctest() {
+  local dir=$1; shift
+  (cd "$dir" && ctest --output-on-failure --timeout 300 "$@")
+}
+
+# phase NAME CMD [ARGS...]: runs CMD and records its wall time and the CPU time
+# (user+sys) of everything it ran; print_phase_summary prints the table. On a
+# busy machine CPU seconds / cores estimates the wall time of a quiet one.
+FERRY_PHASES=()
+FERRY_CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+_children_cpu() {  # user+sys seconds of this shell's waited-for children (cutime+cstime)
+  awk -v tck="$FERRY_CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.1f", ($14 + $15) / tck }' "/proc/$$/stat"
+}
+FERRY_PHASE_NOW=()  # name, start time, start CPU
+_phase_line() {  # NAME T0 C0 NOTE
+  awk -v n="$1" -v t0="$2" -v t1="$(date +%s.%N)" -v c0="$3" -v c1="$(_children_cpu)" -v note="$4" \
+    'BEGIN { printf "%7.0f %8.0f  %s%s", t1 - t0, c1 - c0, n, note }'
+}
+phase() {
+  local name=$1; shift
+  log "$name"
+  local t0 c0 rc=0
+  t0=$(date +%s.%N)
+  c0=$(_children_cpu)
+  FERRY_PHASE_NOW=("$name" "$t0" "$c0")
+  "$@" || rc=$?
+  FERRY_PHASE_NOW=()
+  FERRY_PHASES+=("$(_phase_line "$name" "$t0" "$c0" "$([ $rc = 0 ] || echo "  FAILED")")")
+  return $rc
+}
+print_phase_summary() {
+  local rc=$?
+  if [ ${#FERRY_PHASE_NOW[@]} -eq 3 ]; then
+    FERRY_PHASES+=("$(_phase_line "${FERRY_PHASE_NOW[@]}" "  INTERRUPTED")")
+  fi
+  [ ${#FERRY_PHASES[@]} -eq 0 ] && return $rc
+  printf '\n%7s %8s  %s   (load average now: %s)\n' "wall s" "CPU s" "phase" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  local line
+  for line in "${FERRY_PHASES[@]}"; do printf '%s\n' "$line" >&2; done
+  return $rc
 }

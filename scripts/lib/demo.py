@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -180,4 +181,8 @@ def main():
 
 
 if __name__ == "__main__":
+    # SIGTERM/SIGHUP (CI timeout, closed terminal) unwind like Ctrl-C, so main's
+    # finally stops the pod, the webhook and removes the work dir.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
     sys.exit(main())

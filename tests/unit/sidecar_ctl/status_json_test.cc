@@ -33,6 +33,26 @@ StatusSnapshot Sample() {
   return s;
 }
 
+TEST(StatusJsonTest, PreloadProgressAndRetryStateOnlyWhenPresent) {
+  StatusSnapshot s = Sample();
+  s.datasets["a"].preload = {true, false, 3, 10, 1, 3000, 10000, "403 from host"};
+  s.datasets["b"].failures = 2;
+  s.datasets["b"].next_retry = std::chrono::system_clock::time_point(std::chrono::seconds(1795442404));
+  auto doc = nlohmann::json::parse(StatusToJson(s));
+  const auto& p = doc["datasets"]["a"]["preload"];
+  EXPECT_EQ(p["done"], false);
+  EXPECT_EQ(p["filesDone"], 3);
+  EXPECT_EQ(p["filesTotal"], 10);
+  EXPECT_EQ(p["filesFailed"], 1);
+  EXPECT_EQ(p["bytesDone"], 3000);
+  EXPECT_EQ(p["bytesTotal"], 10000);
+  EXPECT_EQ(p["error"], "403 from host");
+  EXPECT_FALSE(doc["datasets"]["a"].contains("failures"));
+  EXPECT_FALSE(doc["datasets"]["b"].contains("preload"));
+  EXPECT_EQ(doc["datasets"]["b"]["failures"], 2);
+  EXPECT_EQ(doc["datasets"]["b"]["nextRetry"], "2026-11-23T14:00:04Z");
+}
+
 TEST(StatusJsonTest, MatchesTheDocumentedFormat) {
   auto doc = nlohmann::json::parse(StatusToJson(Sample()));
   EXPECT_EQ(doc["version"], FERRY_VERSION);

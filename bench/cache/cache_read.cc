@@ -2,7 +2,7 @@
 // (no FUSE) and prints MB/s, CPU seconds and peak RSS, so the cache's cold and
 // warm paths can be compared with a direct curl GET of the same object.
 //
-//   cache_read URL PATH [-o k=v,...] [--readers N] [--read-size BYTES] [--passes N]
+//   cache_read URL PATH [-o k=v,...] [--readers N] [--read-size BYTES] [--passes N] [--pool BYTES]
 //   e.g. AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 //        cache_read s3://bench/ big -o endpoint=http://127.0.0.1:4568,cache_memory=256Mi
 #include <sys/resource.h>
@@ -45,7 +45,7 @@ long PeakRssKb() {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: cache_read URL PATH [-o k=v,...] [--readers N] [--read-size BYTES] [--passes N]\n");
+               "usage: cache_read URL PATH [-o k=v,...] [--readers N] [--read-size BYTES] [--passes N] [--pool BYTES]\n");
   return 2;
 }
 
@@ -53,6 +53,7 @@ int Usage() {
 
 int main(int argc, char** argv) {
   if (argc < 3) return Usage();
+  UseMmapForCacheBlocks();  // as the data plane does
   MountSpec spec;
   spec.name = "bench";
   spec.source = argv[1];
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
   std::string path = argv[2];
   int readers = 1, passes = 2;
   size_t read_size = 1 << 20;
+  long long pool_bytes = -1;  // --pool BYTES: BlockPool size (0: no reuse); default: the cache's
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
     if (flag == "-o") {
@@ -78,6 +80,8 @@ int main(int argc, char** argv) {
       read_size = std::stoul(value);
     } else if (flag == "--passes") {
       passes = std::stoi(value);
+    } else if (flag == "--pool") {
+      pool_bytes = std::stoll(value);
     } else {
       return Usage();
     }
@@ -87,6 +91,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", cache_options.status().ToString().c_str());
     return 2;
   }
+  if (pool_bytes >= 0) cache_options->block_pool_bytes = static_cast<uint64_t>(pool_bytes);
   std::map<std::string, std::string> source_options;
   for (const auto& [k, v] : spec.options) {
     if (k.rfind("cache_", 0) != 0 && k.rfind("prefetch_", 0) != 0 && k != "block_size") source_options[k] = v;
@@ -140,12 +145,13 @@ int main(int argc, char** argv) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     TieredCacheStats s = (*cache)->DetailedStats();
     std::printf("pass %d: %d reader(s) x %.0f MB in %.2f s = %.0f MB/s; cpu %.2f s; peak RSS %.0f MB; "
-                "GETs %llu; prefetch peak %.0f MiB%s\n",
+                "GETs %llu; prefetch peak %.0f MiB; pool reused %llu%s\n",
                 pass + 1, readers, static_cast<double>(entry->size) / 1e6, secs,
                 static_cast<double>(bytes.load()) / secs / 1e6, CpuSeconds() - cpu0,
                 static_cast<double>(PeakRssKb()) * 1024 / 1e6,
                 static_cast<unsigned long long>(s.source_reads),
-                static_cast<double>(s.prefetch_inflight_peak) / (1 << 20), failed ? " (FAILED)" : "");
+                static_cast<double>(s.prefetch_inflight_peak) / (1 << 20),
+                static_cast<unsigned long long>(s.pool_reused), failed ? " (FAILED)" : "");
   }
   return 0;
 }

@@ -106,6 +106,8 @@ StatusOr<CacheOptions> ParseCacheOptions(const std::map<std::string, std::string
       FERRY_ASSIGN_OR_RETURN(o.disk_fsync, ParseBool(key, value));
     } else if (key == "cache_small_file") {
       FERRY_RETURN_IF_ERROR(size(o.small_file_bytes));
+    } else if (key == "cache_pool") {
+      FERRY_RETURN_IF_ERROR(size(o.block_pool_bytes));
     } else if (key == "prefetch_initial") {
       FERRY_RETURN_IF_ERROR(size(o.prefetch_initial));
     } else if (key == "prefetch_max") {

@@ -27,6 +27,9 @@ struct CacheOptions {
   uint64_t prefetch_range = 8 << 20;        // prefetch_range: bytes per GET
   uint64_t prefetch_memory = 64 << 20;      // prefetch_memory: in-flight bytes per mount, part of cache_memory
   uint32_t prefetch_workers = 8;            // prefetch_workers: parallel GETs per mount
+  // cache_pool: freed block buffers kept for reuse (BlockPool), capped at
+  // cache_memory / 8; 0 allocates (and zero-fills, page-faults) every block.
+  uint64_t block_pool_bytes = 32 << 20;
 };
 
 // "256Mi", "1Gi", "512M", "64k", "1048576", "2GiB" -> bytes. Binary suffixes

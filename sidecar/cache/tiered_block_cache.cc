@@ -27,6 +27,8 @@ TieredBlockCache::TieredBlockCache(DataSource& source, CacheOptions options,
                                    std::vector<std::unique_ptr<CacheTier>> tiers)
     : source_(source), options_(std::move(options)), tiers_(std::move(tiers)) {
   FERRY_CHECK(!tiers_.empty());
+  const uint64_t pool_bytes = std::min(options_.block_pool_bytes, options_.memory_bytes / 8);
+  pool_ = BlockPool::Create(options_.block_size, pool_bytes / std::max<uint64_t>(options_.block_size, 1));
   prefetch_options_.block_size = options_.block_size;
   prefetch_options_.initial_window = options_.prefetch_initial;
   // Prefetched blocks wait in the memory tier: a window larger than a
@@ -220,14 +222,18 @@ StatusOr<BlockData> TieredBlockCache::FetchClaimed(
   const uint64_t offset = first * bs;
   const uint64_t want =
       offset >= t.version.size ? 0 : std::min<uint64_t>(calls.size() * bs, t.version.size - offset);
-  // One GET straight into the blocks: no range buffer, no copy.
-  std::vector<std::vector<std::byte>> blocks(calls.size());
+  // One GET straight into the blocks: no range buffer, no copy. Buffers come
+  // from the pool: resident, not zeroed (the source overwrites them).
+  std::vector<BlockPool::Buffer> blocks(calls.size());
   std::vector<std::span<std::byte>> sinks;
   for (size_t i = 0; i < calls.size(); ++i) {
     const uint64_t start = i * bs;
-    if (start >= want) break;
-    blocks[i].resize(std::min<uint64_t>(bs, want - start));
-    sinks.push_back(blocks[i]);
+    if (start >= want) {
+      blocks[i] = pool_->Take(0);
+      continue;
+    }
+    blocks[i] = pool_->Take(std::min<uint64_t>(bs, want - start));
+    sinks.push_back(*blocks[i]);
   }
   source_reads_++;
   StatusOr<size_t> got = source_.ReadScatter(t.path, t.version, offset, sinks);
@@ -242,13 +248,13 @@ StatusOr<BlockData> TieredBlockCache::FetchClaimed(
   BlockData first_block;
   for (size_t i = 0; i < calls.size(); ++i) {
     const uint64_t start = i * bs;
-    std::vector<std::byte>& b = blocks[i];
+    std::vector<std::byte>& b = *blocks[i];
     if (start >= *got) {
       b.clear();  // past the end: not cached
     } else if (start + b.size() > *got) {
       b.resize(*got - start);
     }
-    BlockData data = std::make_shared<const std::vector<std::byte>>(std::move(b));
+    BlockData data = pool_->Seal(std::move(blocks[i]));
     BlockKey key{t.object, first + i};
     if (!data->empty()) Publish(key, data);
     flights_.Complete(key, calls[i], data);
@@ -359,6 +365,8 @@ TieredCacheStats TieredBlockCache::DetailedStats() const {
   s.prefetch_skipped = prefetch_skipped_;
   s.prefetch_inflight_peak = prefetch_inflight_peak_;
   s.writeback_dropped = writeback_dropped_;
+  s.pool_reused = pool_->Reused();
+  s.pool_free_blocks = pool_->FreeBlocks();
   return s;
 }
 

@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "common/mutex.h"
 #include "sidecar/cache/block_cache.h"
+#include "sidecar/cache/block_pool.h"
 #include "sidecar/cache/cache_options.h"
 #include "sidecar/cache/cache_tier.h"
 #include "sidecar/cache/prefetcher.h"
@@ -46,6 +47,8 @@ struct TieredCacheStats {
   uint64_t prefetch_skipped = 0;      // ranges not scheduled: budget or queue full
   uint64_t prefetch_inflight_peak = 0;  // bytes
   uint64_t writeback_dropped = 0;     // lower-tier copies skipped: queue full
+  uint64_t pool_reused = 0;           // fetches that reused a pooled block buffer
+  uint64_t pool_free_blocks = 0;      // buffers waiting in the pool now
 };
 
 // Makes malloc serve every block (>= 512 KiB) with its own mmap, returned to
@@ -82,6 +85,8 @@ class TieredBlockCache final : public BlockCache {
 
   // Blocks until queued prefetches and lower-tier writes have finished.
   void WaitIdleForTest();
+  // Frees the block buffers kept for reuse (memory pressure, idle mount).
+  void TrimPool() { pool_->Trim(); }
 
  private:
   struct HandleState {
@@ -121,6 +126,7 @@ class TieredBlockCache final : public BlockCache {
   PrefetchOptions prefetch_options_;
   std::vector<std::unique_ptr<CacheTier>> tiers_;
   SingleFlight flights_;
+  std::shared_ptr<BlockPool> pool_;  // block buffers for fetches
 
   mutable Mutex handles_mu_;  // guards handles_; leaf lock, never across I/O
   std::unordered_map<uint64_t, HandleState> handles_ FERRY_GUARDED_BY(handles_mu_);

@@ -31,6 +31,7 @@ TEST(ParseCacheOptionsTest, DefaultsAndOverrides) {
                          {"cache_fsync", "true"},
                          {"prefetch_max", "64Mi"},
                          {"prefetch_workers", "8"},
+                         {"cache_pool", "0"},
                          {"block_size", "4Mi"}},
                         "/var/cache/ferry/ds");
   ASSERT_TRUE(o.ok()) << o.status().ToString();
@@ -43,6 +44,7 @@ TEST(ParseCacheOptionsTest, DefaultsAndOverrides) {
   EXPECT_EQ(o->prefetch_max, 64u << 20);
   EXPECT_EQ(o->prefetch_workers, 8u);
   EXPECT_EQ(o->block_size, 4u << 20);
+  EXPECT_EQ(o->block_pool_bytes, 0u);
 }
 
 TEST(ParseCacheOptionsTest, DiskDefaultsOnWhenADirectoryIsKnown) {

@@ -318,6 +318,23 @@ TEST_F(TieredBlockCacheTest, MemoryStaysWithinQuotaAndBudget) {
   EXPECT_LE(s.prefetch_inflight_peak, 4 * kMi);
 }
 
+TEST_F(TieredBlockCacheTest, ScanRecyclesEvictedBlockBuffers) {
+  options_.memory_bytes = 8 * kMi;
+  options_.prefetch_memory = 2 * kMi;
+  options_.block_pool_bytes = 1 * kMi;  // one block (memory / 8)
+  std::string content = Content(48 * kMi);
+  Entry e = Put("f", content);
+  auto cache = Make();
+  EXPECT_EQ(ReadAll(*cache, "f", e, 1, kMi), content);  // recycled buffers hold the right bytes
+  cache->WaitIdleForTest();
+  TieredCacheStats s = cache->DetailedStats();
+  EXPECT_GT(s.pool_reused, 0u);
+  EXPECT_LE(s.pool_free_blocks, 1u);
+  EXPECT_LE(s.cache.memory_bytes, 8 * kMi);
+  cache->TrimPool();
+  EXPECT_EQ(cache->DetailedStats().pool_free_blocks, 0u);
+}
+
 TEST_F(TieredBlockCacheTest, DiskTierServesAfterRestart) {
   options_.memory_bytes = 8 * kMi;
   std::string content = Content(24 * kMi);

@@ -16,11 +16,9 @@ import base64
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -36,7 +34,7 @@ NAMESPACE = "ferry-system"
 
 sys.path.insert(0, str(ROOT / "tests" / "support" / "kubelet"))
 from ferry_kubelet import apiserver, inject  # noqa: E402
-from ferry_kubelet.webhook import make_certs  # noqa: E402
+from ferry_kubelet.webhook import Webhook  # noqa: E402
 
 
 def helm_bin():
@@ -153,71 +151,25 @@ def test_secret_mode_needs_a_secret_name():
     assert "tls.secret" in r.stderr, r.stderr
 
 
-class ChartWebhook:
-    """ferry-webhook started with the args and --config file the chart renders."""
-
-    def __init__(self, docs, workdir):
-        deployment = by_kind(docs, "Deployment")[0]
-        container = deployment["spec"]["template"]["spec"]["containers"][0]
-        config_map = by_kind(docs, "ConfigMap")[0]
-        self.ca, crt, key = make_certs(os.path.join(workdir, "tls"))
-        config = os.path.join(workdir, "config.yaml")
-        Path(config).write_text(config_map["data"]["config.yaml"])
-        args = [str(BUILD / "bin" / "ferry-webhook")]
-        for arg in container["args"]:
-            flag = arg.split("=", 1)[0]
-            replacement = {"--listen": "127.0.0.1:0", "--tls-cert": crt, "--tls-key": key,
-                           "--config": config,
-                           "--shutdown-delay": "0"}.get(flag)
-            args.append(f"{flag}={replacement}" if replacement else arg)
-        self.args = args
-        self.log_path = os.path.join(workdir, "webhook.log")
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while True:
-            m = re.search(r"listening on https://([0-9.]+):(\d+)", self.log())
-            if m:
-                self.port = int(m.group(2))
-                break
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"ferry-webhook {args} did not start:\n{self.log()}")
-            time.sleep(0.02)
-
-    def log(self):
-        return Path(self.log_path).read_text(errors="replace")
-
-    def post(self, path, body):
-        import http.client
-        import ssl
-        ctx = ssl.create_default_context(cafile=self.ca)
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=10)
-        try:
-            conn.request("POST", path, body=json.dumps(body).encode(),
-                         headers={"Content-Type": "application/json"})
-            r = conn.getresponse()
-            return r.status, json.loads(r.read() or b"null")
-        finally:
-            conn.close()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
+def start_chart_webhook(docs, workdir):
+    """ferry-webhook started with the args and --config file the chart renders (listen
+    address and TLS files replaced by test ones; no shutdown delay)."""
+    deployment = by_kind(docs, "Deployment")[0]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    config_map = by_kind(docs, "ConfigMap")[0]
+    replaced = {"--listen", "--tls-cert", "--tls-key", "--config", "--shutdown-delay"}
+    flags = [a for a in container["args"] if a.split("=", 1)[0] not in replaced]
+    assert replaced <= {a.split("=", 1)[0] for a in container["args"]}, container["args"]
+    return Webhook(str(BUILD / "bin" / "ferry-webhook"), workdir,
+                   config_text=config_map["data"]["config.yaml"],
+                   flags=flags + ["--shutdown-delay=0"])
 
 
 @pytest.mark.parametrize("name", ["defaults", "custom-image", "legacy-sidecar"])
 def test_rendered_deployment_starts_ferry_webhook_that_injects_what_values_say(name, tmp_path):
     values = VALUE_SETS[name]
     docs = render(values)
-    hook = ChartWebhook(docs, str(tmp_path))
+    hook = start_chart_webhook(docs, str(tmp_path))
     try:
         manifest = inject.find(inject.load_manifests(ROOT / "examples" / "deployment.yaml"),
                                "Deployment")

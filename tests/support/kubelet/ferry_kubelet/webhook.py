@@ -34,7 +34,8 @@ def make_certs(directory, sans=("IP:127.0.0.1", "DNS:localhost",
 class Webhook:
     """ferry-webhook --listen 127.0.0.1:0 --tls-cert --tls-key [--config]; stop() ends it."""
 
-    def __init__(self, binary, workdir, config_text=None, timeout=15):
+    def __init__(self, binary, workdir, config_text=None, timeout=15, flags=()):
+        """`flags`: more ferry-webhook flags (e.g. the ones a chart renders)."""
         self.workdir = workdir
         self.ca, crt, key = make_certs(os.path.join(workdir, "tls"))
         args = [binary, "--listen", "127.0.0.1:0", "--tls-cert", crt, "--tls-key", key]
@@ -43,6 +44,7 @@ class Webhook:
             with open(cfg, "w") as fh:
                 fh.write(config_text)
             args += ["--config", cfg]
+        args += list(flags)
         self.log_path = os.path.join(workdir, "webhook.log")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log,

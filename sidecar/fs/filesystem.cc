@@ -269,24 +269,21 @@ StatusOr<size_t> Filesystem::ReadFd(int fd, uint64_t offset, std::span<std::byte
   return done;
 }
 
-StatusOr<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, std::span<std::byte> out) {
-  std::shared_ptr<FileHandle> h;
-  {
-    MutexLock lock(mu_);
-    auto it = files_.find(fh);
-    if (it == files_.end()) {
-      return ErrnoStatus(StatusCode::kFailedPrecondition, EBADF, "unknown file handle");
-    }
-    h = it->second;
+StatusOr<std::shared_ptr<Filesystem::FileHandle>> Filesystem::Handle(uint64_t fh) const {
+  MutexLock lock(mu_);
+  auto it = files_.find(fh);
+  if (it == files_.end()) {
+    return ErrnoStatus(StatusCode::kFailedPrecondition, EBADF, "unknown file handle");
   }
-  StatusOr<size_t> n = h->fd.valid() ? ReadFd(h->fd.get(), offset, out)
-                       : cache_ != nullptr ? cache_->Read(h->path, h->version, offset, out, fh)
-                                           : source_.Read(h->path, h->version, offset, out);
+  return it->second;
+}
+
+StatusOr<size_t> Filesystem::CountRead(const FileHandle& h, StatusOr<size_t> n) {
   if (!n.ok()) {
     if (n.status().Is(StatusCode::kFailedPrecondition)) {
-      metadata_.Invalidate(h->path);  // the object changed: the next open re-stats
+      metadata_.Invalidate(h.path);  // the object changed: the next open re-stats
       return Status(StatusCode::kFailedPrecondition,
-                    "object changed while open: " + h->path + " (reopen it)", EIO);
+                    "object changed while open: " + h.path + " (reopen it)", EIO);
     }
     return n.status();
   }
@@ -294,30 +291,19 @@ StatusOr<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, std::span<std::b
   return n;
 }
 
+StatusOr<size_t> Filesystem::Read(uint64_t fh, uint64_t offset, std::span<std::byte> out) {
+  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<FileHandle> h, Handle(fh));
+  return CountRead(*h, h->fd.valid() ? ReadFd(h->fd.get(), offset, out)
+                       : cache_ != nullptr ? cache_->Read(h->path, h->version, offset, out, fh)
+                                           : source_.Read(h->path, h->version, offset, out));
+}
+
 StatusOr<size_t> Filesystem::ReadSlices(uint64_t fh, uint64_t offset, size_t size,
                                         std::vector<BlockCache::Slice>& out) {
   if (cache_ == nullptr) return Status(StatusCode::kUnimplemented, "no block cache");
-  std::shared_ptr<FileHandle> h;
-  {
-    MutexLock lock(mu_);
-    auto it = files_.find(fh);
-    if (it == files_.end()) {
-      return ErrnoStatus(StatusCode::kFailedPrecondition, EBADF, "unknown file handle");
-    }
-    h = it->second;
-  }
+  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<FileHandle> h, Handle(fh));
   if (h->fd.valid()) return Status(StatusCode::kUnimplemented, "local fd");
-  StatusOr<size_t> n = cache_->ReadSlices(h->path, h->version, offset, size, fh, out);
-  if (!n.ok()) {
-    if (n.status().Is(StatusCode::kFailedPrecondition)) {
-      metadata_.Invalidate(h->path);  // the object changed: the next open re-stats
-      return Status(StatusCode::kFailedPrecondition,
-                    "object changed while open: " + h->path + " (reopen it)", EIO);
-    }
-    return n.status();
-  }
-  read_bytes_ += *n;
-  return n;
+  return CountRead(*h, cache_->ReadSlices(h->path, h->version, offset, size, fh, out));
 }
 
 int Filesystem::LocalFd(uint64_t fh) const {

@@ -196,6 +196,9 @@ class Filesystem final : private MetadataCache::Observer {
   Status ReadDirImpl(uint64_t fh, uint64_t offset, bool plus,
                      const std::function<bool(const DirEntry&)>& add);
   StatusOr<size_t> ReadFd(int fd, uint64_t offset, std::span<std::byte> out);
+  StatusOr<std::shared_ptr<FileHandle>> Handle(uint64_t fh) const;
+  // Counts a read's bytes; a changed object invalidates its metadata (EIO: reopen it).
+  StatusOr<size_t> CountRead(const FileHandle& h, StatusOr<size_t> n);
 
   // MetadataCache::Observer
   void OnFileChanged(const std::string& path) override;

@@ -21,22 +21,13 @@
 #include "common/logging.h"
 #include "sidecar/mount_reconciler.h"
 #include "tests/integration/sidecar_source/backends.h"
+#include "tests/support/fuse_fixture.h"
 #include "tests/support/server_fixtures.h"
 
 namespace ferry::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-template <typename F>
-bool PollFor(F cond, std::chrono::milliseconds deadline) {
-  auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
-}
 
 // Mounts <root>/<name> itself; counts mounts; detaches by path.
 class SelfMountProvider final : public sidecar::MountProvider {
@@ -150,7 +141,7 @@ TEST_F(ReconcilerMountTest, ExecDatasetIsServedSupervisedAndLoggedThenRemoved) {
   reconciler_->Apply(DatasetSpec{{m}});
   EXPECT_EQ(Dataset("vendor").phase, sidecar::DatasetPhase::kMounted) << Dataset("vendor").error;
   std::string hello = root_ + "/vendor/hello";
-  EXPECT_TRUE(PollFor([&] { return ReadFileOrEmpty(hello) == "hello from exec\n"; },
+  EXPECT_TRUE(WaitUntil([&] { return ReadFileOrEmpty(hello) == "hello from exec\n"; },
                       std::chrono::seconds(20)));
   EXPECT_EQ(provider_->mounts(), 1);
 
@@ -158,15 +149,15 @@ TEST_F(ReconcilerMountTest, ExecDatasetIsServedSupervisedAndLoggedThenRemoved) {
   pid_t first = ChildOf(HELLO_FUSE3);
   ASSERT_GT(first, 0);
   ::kill(first, SIGKILL);
-  EXPECT_TRUE(PollFor([&] { return provider_->mounts() == 2 && ChildOf(HELLO_FUSE3) > 0; },
+  EXPECT_TRUE(WaitUntil([&] { return provider_->mounts() == 2 && ChildOf(HELLO_FUSE3) > 0; },
                       std::chrono::seconds(20)));
-  EXPECT_TRUE(PollFor([&] { return ReadFileOrEmpty(hello) == "hello from exec\n"; },
+  EXPECT_TRUE(WaitUntil([&] { return ReadFileOrEmpty(hello) == "hello from exec\n"; },
                       std::chrono::seconds(20)));
   EXPECT_EQ(Dataset("vendor").phase, sidecar::DatasetPhase::kMounted);
 
   // Removed: the child ends with the mount and nothing remounts it.
   reconciler_->Apply(DatasetSpec{});
-  EXPECT_TRUE(PollFor(
+  EXPECT_TRUE(WaitUntil(
       [&] {
         reconciler_->Tick();
         return model_->Snapshot().datasets.count("vendor") == 0;
@@ -213,7 +204,7 @@ TEST_F(ReconcilerMountTest, PreloadWarmsTheCacheWithProgressInStatus) {
   m.credentials = "test";
   reconciler_->Apply(DatasetSpec{{m}});
   ASSERT_EQ(Dataset("warm").phase, sidecar::DatasetPhase::kMounted) << Dataset("warm").error;
-  ASSERT_TRUE(PollFor([&] { return Dataset("warm").preload.done; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(WaitUntil([&] { return Dataset("warm").preload.done; }, std::chrono::seconds(60)));
   sidecar::DatasetStatus st = Dataset("warm");
   EXPECT_TRUE(st.preload.configured);
   EXPECT_EQ(st.preload.files_total, 6u);
@@ -237,7 +228,7 @@ TEST_F(ReconcilerMountTest, PreloadWarmsTheCacheWithProgressInStatus) {
   MountSpec m2 = m;
   m2.cache.preload = {"test/*"};
   reconciler_->Apply(DatasetSpec{{m2}});
-  ASSERT_TRUE(PollFor(
+  ASSERT_TRUE(WaitUntil(
       [&] {
         auto p = Dataset("warm").preload;
         return p.done && p.files_total == 1;

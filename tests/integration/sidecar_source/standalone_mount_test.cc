@@ -20,6 +20,7 @@
 
 #include "tests/integration/sidecar_source/backends.h"
 #include "tests/support/fault_proxy.h"
+#include "tests/support/fuse_fixture.h"
 #include "tests/support/server_fixtures.h"
 
 namespace ferry::testing {
@@ -28,28 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string Bin() { return std::string(FERRY_BINARY_DIR) + "/bin/ferry-sidecar"; }
-
-bool IsMounted(const std::string& dir) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ss(line);
-    std::string f[5];
-    for (auto& x : f) ss >> x;
-    if (f[4] == dir) return true;
-  }
-  return false;
-}
-
-template <typename F>
-bool PollFor(F cond, std::chrono::milliseconds deadline) {
-  auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
-}
 
 // The whole file, or nullopt when open/read fails.
 std::optional<std::string> ReadAll(const std::string& path) {
@@ -94,7 +73,7 @@ class StandaloneMountTest : public ::testing::Test {
   }
   void TearDown() override {
     if (child_ != nullptr) child_->Stop();
-    if (!mnt_.empty() && IsMounted(mnt_)) ::umount2(mnt_.c_str(), MNT_DETACH);
+    if (!mnt_.empty() && IsMountPoint(mnt_)) ::umount2(mnt_.c_str(), MNT_DETACH);
   }
 
   // Starts `ferry-sidecar mount SOURCE mnt -f -o OPTIONS` and waits for the mount.
@@ -102,16 +81,16 @@ class StandaloneMountTest : public ::testing::Test {
              const std::vector<std::string>& env) {
     if (child_ != nullptr) {
       child_->Stop();
-      ASSERT_TRUE(PollFor([&] { return !IsMounted(mnt_); }, std::chrono::seconds(10)));
+      ASSERT_TRUE(WaitUntil([&] { return !IsMountPoint(mnt_); }, std::chrono::seconds(10)));
     }
     std::vector<std::string> argv = {Bin(), "mount", source, mnt_, "-f"};
     if (!options.empty()) argv.insert(argv.end(), {"-o", options});
     StatusOr<std::unique_ptr<ChildProcess>> c = ChildProcess::Start(argv, Log(), env);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     child_ = *std::move(c);
-    ASSERT_TRUE(PollFor([&] { return IsMounted(mnt_) || !child_->Running(); },
+    ASSERT_TRUE(WaitUntil([&] { return IsMountPoint(mnt_) || !child_->Running(); },
                         std::chrono::seconds(30)));
-    ASSERT_TRUE(IsMounted(mnt_)) << ReadFileOrEmpty(Log());
+    ASSERT_TRUE(IsMountPoint(mnt_)) << ReadFileOrEmpty(Log());
   }
   std::string Log() const { return dir_.path() + "/sidecar.log"; }
 
@@ -144,7 +123,7 @@ class StandaloneMountTest : public ::testing::Test {
   // After the origin changed `path` to `now`, reads give `was` or `now`, never
   // a mix, and `now` within the TTL.
   void ExpectReread(const std::string& path, const std::string& was, const std::string& now) {
-    bool fresh = PollFor(
+    bool fresh = WaitUntil(
         [&] {
           std::optional<std::string> got = ReadAll(mnt_ + "/" + path);
           EXPECT_TRUE(!got.has_value() || *got == was || *got == now)
@@ -257,7 +236,7 @@ TEST_F(StandaloneMountTest, BadOptionsNameTheOptionAndTheFix) {
     EXPECT_EQ(*rc, 2) << c.options << ": " << ReadFileOrEmpty(log);
     EXPECT_NE(ReadFileOrEmpty(log).find(c.must_name), std::string::npos)
         << c.options << ": " << ReadFileOrEmpty(log);
-    EXPECT_FALSE(IsMounted(mnt_));
+    EXPECT_FALSE(IsMountPoint(mnt_));
   }
 }
 

@@ -261,9 +261,13 @@ void FuseServer::WorkerLoop(Worker* self) {
     }
     if (res == -EINTR || res == -EAGAIN) continue;
     if (res <= 0) {
-      if (res < 0) error = StatusFromErrno(-res, "reading /dev/fuse");
+      // ENODEV (libfuse returns 0 for it) and ECONNABORTED both mean the kernel
+      // ended the connection: after the last close of a lazily unmounted
+      // mount the kernel may abort it before the reader sees ENODEV. That is
+      // the normal end, not an error of the server.
+      if (res < 0 && res != -ECONNABORTED) error = StatusFromErrno(-res, "reading /dev/fuse");
       MutexLock lock(mu_);
-      ended_ = true;  // ENODEV (connection gone) or a read error: the loop is over
+      ended_ = true;  // the connection is gone or a read failed: the loop is over
       turn_cv_.NotifyAll();
       break;
     }

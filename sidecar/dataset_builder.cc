@@ -24,19 +24,6 @@ bool IsCacheKey(const std::string& k) {
   return k.rfind("cache_", 0) == 0 || k.rfind("prefetch_", 0) == 0 || k == "block_size";
 }
 
-StatusOr<uint64_t> ParseUintOption(const std::string& key, const std::string& v) {
-  if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos) {
-    return InvalidArgument("option " + key + "=\"" + v + "\": write a non-negative number");
-  }
-  return std::stoull(v);
-}
-
-StatusOr<bool> ParseBoolOption(const std::string& key, const std::string& v) {
-  if (v.empty() || v == "1" || v == "true" || v == "yes") return true;
-  if (v == "0" || v == "false" || v == "no") return false;
-  return InvalidArgument("option " + key + "=\"" + v + "\": write 1/true or 0/false");
-}
-
 Status ApplyFsOption(const std::string& k, const std::string& v, FilesystemOptions& fs) {
   if (k == "attr_ttl") {
     FERRY_ASSIGN_OR_RETURN(fs.attr_ttl, ParseOptionDuration(k, v));
@@ -91,6 +78,19 @@ void ApplyStandaloneEnvironment(MountSpec& spec, SourceEnv& source_env, const Da
 }
 
 }  // namespace
+
+StatusOr<uint64_t> ParseUintOption(const std::string& key, const std::string& v) {
+  if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return InvalidArgument("option " + key + "=\"" + v + "\": write a non-negative number");
+  }
+  return std::stoull(v);
+}
+
+StatusOr<bool> ParseBoolOption(const std::string& key, const std::string& v) {
+  if (v.empty() || v == "1" || v == "true" || v == "yes") return true;
+  if (v == "0" || v == "false" || v == "no") return false;
+  return InvalidArgument("option " + key + "=\"" + v + "\": write 1/true or 0/false");
+}
 
 std::string SchemeOf(std::string_view url) {
   if (!url.empty() && url[0] == '/') return "local";

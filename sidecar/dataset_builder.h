@@ -56,6 +56,11 @@ StatusOr<BuiltDataset> BuildDataset(const MountSpec& spec, const DatasetEnv& env
 // "s3://b/p/" -> "s3"; "/abs" -> "local"; "" when the URL has no scheme.
 std::string SchemeOf(std::string_view url);
 
+// -o values: a non-negative number; 1/true/yes or 0/false/no (empty = true).
+// kInvalidArgument names `key` and the fix.
+StatusOr<uint64_t> ParseUintOption(const std::string& key, const std::string& v);
+StatusOr<bool> ParseBoolOption(const std::string& key, const std::string& v);
+
 // "30" / "30s" / "500ms" / "5m" / "1h"; kInvalidArgument names `key`.
 StatusOr<std::chrono::nanoseconds> ParseOptionDuration(const std::string& key,
                                                        const std::string& value);

@@ -88,19 +88,6 @@ StatusOr<Args> ParseArgs(int argc, char** argv) {
   return a;
 }
 
-StatusOr<uint64_t> ParseUint(const std::string& key, const std::string& v) {
-  if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos) {
-    return InvalidArgument("-o " + key + ": not a number: '" + v + "'");
-  }
-  return std::stoull(v);
-}
-
-StatusOr<bool> ParseBool(const std::string& key, const std::string& v) {
-  if (v.empty() || v == "1" || v == "true" || v == "yes") return true;
-  if (v == "0" || v == "false" || v == "no") return false;
-  return InvalidArgument("-o " + key + ": expected 0 or 1, got '" + v + "'");
-}
-
 // Sets the kernel read-ahead of the FUSE mount at `dir` (the propagator does
 // the same for sidecar mounts): FUSE INIT can only lower it.
 void SetReadAhead(const std::string& dir, uint64_t kb) {
@@ -130,7 +117,7 @@ Status ApplyMountOptions(std::map<std::string, std::string>& o, FuseServerOption
     } else if (k == "rw") {
       return InvalidArgument("-o rw: ferry serves datasets read-only; drop rw");
     } else if (k == "threads") {
-      FERRY_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v));
+      FERRY_ASSIGN_OR_RETURN(uint64_t n, ParseUintOption(k, v));
       if (n < 1 || n > 1024) return InvalidArgument("-o threads: must be 1..1024");
       server.max_threads = static_cast<int>(n);
     } else if (k == "fsname") {
@@ -139,9 +126,9 @@ Status ApplyMountOptions(std::map<std::string, std::string>& o, FuseServerOption
       }
       server.fsname = v;
     } else if (k == "splice") {
-      FERRY_ASSIGN_OR_RETURN(server.conn.splice_write, ParseBool(k, v));
+      FERRY_ASSIGN_OR_RETURN(server.conn.splice_write, ParseBoolOption(k, v));
     } else if (k == "read_ahead_kb") {
-      FERRY_ASSIGN_OR_RETURN(read_ahead_kb, ParseUint(k, v));
+      FERRY_ASSIGN_OR_RETURN(read_ahead_kb, ParseUintOption(k, v));
       if (read_ahead_kb > (1u << 20)) return InvalidArgument("-o read_ahead_kb: at most 1048576");
     } else {
       ++it;

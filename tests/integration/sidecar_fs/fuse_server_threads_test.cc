@@ -20,6 +20,7 @@
 #include "sidecar/fs/fuse_server.h"
 #include "sidecar/source/local_source.h"
 #include "tests/support/fuse_fixture.h"
+#include "tests/support/server_fixtures.h"
 
 namespace ferry::sidecar {
 namespace {
@@ -27,12 +28,8 @@ namespace {
 namespace stdfs = std::filesystem;
 using testing::FuseMountGuard;
 using testing::ScopedTempDir;
+using testing::ReadFileOrEmpty;
 using testing::WaitUntil;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class FuseServerThreadsTest : public ::testing::Test {
  protected:
@@ -83,7 +80,7 @@ TEST_F(FuseServerThreadsTest, IdleMountRunsOneThreadAndBusyWorkersRetire) {
   std::vector<std::thread> readers;
   for (int i = 0; i < 6; ++i) {
     readers.emplace_back([&] {
-      for (int k = 0; k < 3; ++k) EXPECT_EQ(ReadAll(mnt_ + "/big").size(), 8u << 20);
+      for (int k = 0; k < 3; ++k) EXPECT_EQ(ReadFileOrEmpty(mnt_ + "/big").size(), 8u << 20);
       running--;
     });
   }
@@ -95,7 +92,7 @@ TEST_F(FuseServerThreadsTest, IdleMountRunsOneThreadAndBusyWorkersRetire) {
   // Idle again: the extra workers retire after idle_thread_timeout.
   EXPECT_TRUE(WaitUntil([&] { return server_->ThreadCountForTest() == 1; }));
   EXPECT_TRUE(WaitUntil([&] { return testing::CountThreads() == threads_before + 1; }));
-  EXPECT_EQ(ReadAll(mnt_ + "/small"), "hello\n");  // the remaining worker still serves
+  EXPECT_EQ(ReadFileOrEmpty(mnt_ + "/small"), "hello\n");  // the remaining worker still serves
 
   server_->Stop();
   EXPECT_FALSE(server_->Running());
@@ -105,7 +102,7 @@ TEST_F(FuseServerThreadsTest, IdleMountRunsOneThreadAndBusyWorkersRetire) {
 TEST_F(FuseServerThreadsTest, StopEndsAReaderBlockedInRead) {
   Start(/*max_threads=*/1, std::chrono::milliseconds(1000));
   ASSERT_TRUE(WaitUntil([&] { return server_->ThreadCountForTest() == 1; }));
-  EXPECT_EQ(ReadAll(mnt_ + "/small"), "hello\n");  // one worker serves alone
+  EXPECT_EQ(ReadFileOrEmpty(mnt_ + "/small"), "hello\n");  // one worker serves alone
   auto t0 = std::chrono::steady_clock::now();
   server_->Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));

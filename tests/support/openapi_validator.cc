@@ -39,7 +39,7 @@ StatusOr<std::shared_ptr<const OpenApiValidator>> OpenApiValidator::CoreV1() {
   static std::shared_ptr<const OpenApiValidator> cached;
   std::lock_guard<std::mutex> lock(mu);
   if (!cached) {
-    auto v = Load(FERRY_SHARED_DIR "/k8s-openapi-1.35/api_v1.json");
+    auto v = Load(FERRY_SOURCE_DIR "/tests/testdata/k8s-openapi-1.35/api_v1.json");
     if (!v.ok()) return v.status();
     cached = *v;
   }

@@ -25,7 +25,7 @@ class OpenApiValidator {
  public:
   // Loads an OpenAPI v3 document. kNotFound / kInvalidArgument.
   static StatusOr<std::shared_ptr<const OpenApiValidator>> Load(const std::string& path);
-  // FERRY_SHARED_DIR/k8s-openapi-1.35/api_v1.json, loaded once per process.
+  // tests/testdata/k8s-openapi-1.35/api_v1.json (vendored), loaded once per process.
   static StatusOr<std::shared_ptr<const OpenApiValidator>> CoreV1();
 
   // Errors found in `value` as schema `type_name` (e.g. "io.k8s.api.core.v1.Pod"),

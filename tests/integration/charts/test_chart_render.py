@@ -26,7 +26,8 @@ import yaml
 
 ROOT = Path(os.environ.get("FERRY_SOURCE_DIR", Path(__file__).resolve().parents[3]))
 BUILD = Path(os.environ.get("FERRY_BUILD_DIR", ROOT / "build"))
-SHARED = Path(os.environ.get("FERRY_SHARED_DIR", ROOT.parent / "shared")) / "k8s-openapi-1.35"
+SHARED = Path(os.environ.get("FERRY_OPENAPI_DIR",
+                           ROOT / "tests" / "testdata" / "k8s-openapi-1.35"))
 CHECK = Path(os.environ.get("FERRY_OPENAPI_CHECK", BUILD / "tests" / "ferry-openapi-check"))
 TOOLS = Path(os.environ.get("FERRY_TOOLS_DIR", "/opt/ferry-tools")) / "bin"
 CHART = ROOT / "charts" / "ferry"

@@ -17,8 +17,8 @@ import jsonpatch
 
 SCHEMA_DIRS = [
     os.environ.get("FERRY_OPENAPI_DIR", ""),
-    # shared/ beside the checkout, as for FERRY_SHARED_DIR in tests/support/CMakeLists.txt
-    os.path.join(os.path.dirname(__file__), "../../../../../shared/k8s-openapi-1.35"),
+    # vendored in the checkout (tests/testdata/k8s-openapi-1.35)
+    os.path.join(os.path.dirname(__file__), "../../../testdata/k8s-openapi-1.35"),
 ]
 
 

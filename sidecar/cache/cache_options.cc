@@ -31,6 +31,19 @@ StatusOr<bool> ParseBool(std::string_view key, std::string_view v) {
                          "\": use true or false");
 }
 
+// Whole seconds: "10", "10s", "2m", "1h". kInvalidArgument names `key`.
+StatusOr<std::chrono::seconds> ParseIdleSeconds(std::string_view key, std::string_view text) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  std::string_view unit(p, static_cast<size_t>(text.data() + text.size() - p));
+  uint64_t mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+  if (ec != std::errc() || p == text.data() || mult == 0 || v > (1u << 30)) {
+    return InvalidArgument("option " + std::string(key) + "=\"" + std::string(text) +
+                           "\": use whole seconds, minutes or hours (10, 10s, 2m, 1h; 0 = never)");
+  }
+  return std::chrono::seconds(static_cast<int64_t>(v * mult));
+}
+
 }  // namespace
 
 StatusOr<uint64_t> ParseByteSize(std::string_view text) {
@@ -108,6 +121,8 @@ StatusOr<CacheOptions> ParseCacheOptions(const std::map<std::string, std::string
       FERRY_RETURN_IF_ERROR(size(o.small_file_bytes));
     } else if (key == "cache_pool") {
       FERRY_RETURN_IF_ERROR(size(o.block_pool_bytes));
+    } else if (key == "cache_pool_idle") {
+      FERRY_ASSIGN_OR_RETURN(o.block_pool_idle, ParseIdleSeconds(key, value));
     } else if (key == "prefetch_initial") {
       FERRY_RETURN_IF_ERROR(size(o.prefetch_initial));
     } else if (key == "prefetch_max") {

@@ -4,6 +4,7 @@
 // "prefetch_" (and are not "block_size") belong to the source and are
 // ignored here; an unknown cache_/prefetch_ key is an error.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -30,6 +31,9 @@ struct CacheOptions {
   // cache_pool: freed block buffers kept for reuse (BlockPool), capped at
   // cache_memory / 8; 0 allocates (and zero-fills, page-faults) every block.
   uint64_t block_pool_bytes = 32 << 20;
+  // cache_pool_idle: a pooled buffer unused this long is freed, so an idle
+  // mount's RSS returns to its cached blocks ("10", "10s", "2m"; 0 = never).
+  std::chrono::seconds block_pool_idle{10};
 };
 
 // "256Mi", "1Gi", "512M", "64k", "1048576", "2GiB" -> bytes. Binary suffixes

@@ -24,11 +24,14 @@ void RaiseMax(std::atomic<uint64_t>& peak, uint64_t v) {
 void UseMmapForCacheBlocks() { mallopt(M_MMAP_THRESHOLD, 512 * 1024); }
 
 TieredBlockCache::TieredBlockCache(DataSource& source, CacheOptions options,
-                                   std::vector<std::unique_ptr<CacheTier>> tiers)
+                                   std::vector<std::unique_ptr<CacheTier>> tiers, Clock* clock)
     : source_(source), options_(std::move(options)), tiers_(std::move(tiers)) {
   FERRY_CHECK(!tiers_.empty());
   const uint64_t pool_bytes = std::min(options_.block_pool_bytes, options_.memory_bytes / 8);
-  pool_ = BlockPool::Create(options_.block_size, pool_bytes / std::max<uint64_t>(options_.block_size, 1));
+  const size_t pool_blocks = pool_bytes / std::max<uint64_t>(options_.block_size, 1);
+  pool_ = clock != nullptr ? BlockPool::Create(options_.block_size, pool_blocks, *clock,
+                                               options_.block_pool_idle)
+                           : BlockPool::Create(options_.block_size, pool_blocks);
   prefetch_options_.block_size = options_.block_size;
   prefetch_options_.initial_window = options_.prefetch_initial;
   // Prefetched blocks wait in the memory tier: a window larger than a
@@ -45,6 +48,9 @@ TieredBlockCache::TieredBlockCache(DataSource& source, CacheOptions options,
 TieredBlockCache::~TieredBlockCache() {
   prefetch_pool_.reset();
   writer_pool_.reset();
+  // Blocks still held (tiers, handles, readers) are freed when dropped, and
+  // the pool stops reading the clock, which may go before they do.
+  pool_->Close();
 }
 
 StatusOr<std::unique_ptr<TieredBlockCache>> TieredBlockCache::Create(DataSource& source,
@@ -66,7 +72,7 @@ StatusOr<std::unique_ptr<TieredBlockCache>> TieredBlockCache::Create(DataSource&
     FERRY_ASSIGN_OR_RETURN(std::unique_ptr<DiskTier> disk, DiskTier::Open(std::move(d), clock));
     tiers.push_back(std::move(disk));
   }
-  return std::make_unique<TieredBlockCache>(source, o, std::move(tiers));
+  return std::make_unique<TieredBlockCache>(source, o, std::move(tiers), &clock);
 }
 
 StatusOr<size_t> TieredBlockCache::Read(std::string_view path, const Entry& version,
@@ -365,8 +371,10 @@ TieredCacheStats TieredBlockCache::DetailedStats() const {
   s.prefetch_skipped = prefetch_skipped_;
   s.prefetch_inflight_peak = prefetch_inflight_peak_;
   s.writeback_dropped = writeback_dropped_;
+  pool_->TrimIdle();
   s.pool_reused = pool_->Reused();
   s.pool_free_blocks = pool_->FreeBlocks();
+  s.pool_idle_freed = pool_->IdleFreed();
   return s;
 }
 

@@ -49,6 +49,7 @@ struct TieredCacheStats {
   uint64_t writeback_dropped = 0;     // lower-tier copies skipped: queue full
   uint64_t pool_reused = 0;           // fetches that reused a pooled block buffer
   uint64_t pool_free_blocks = 0;      // buffers waiting in the pool now
+  uint64_t pool_idle_freed = 0;       // buffers freed after block_pool_idle unused
 };
 
 // Makes malloc serve every block (>= 512 KiB) with its own mmap, returned to
@@ -61,13 +62,16 @@ void UseMmapForCacheBlocks();
 class TieredBlockCache final : public BlockCache {
  public:
   // `tiers` fastest first; tiers[0] is the memory tier. Must not be empty.
+  // `clock` (may be null: pooled buffers are then never trimmed for idleness)
+  // times options.block_pool_idle and must outlive the cache.
   TieredBlockCache(DataSource& source, CacheOptions options,
-                   std::vector<std::unique_ptr<CacheTier>> tiers);
+                   std::vector<std::unique_ptr<CacheTier>> tiers, Clock* clock = nullptr);
   // A MemoryTier of memory_bytes minus the prefetch budget (itself capped at
   // a quarter of memory_bytes), plus a DiskTier when options.disk_bytes > 0.
   // Errors are
   // DiskTier::Open's (bad directory, permissions). `clock` drives the disk
-  // tier's full-disk backoff and must outlive the cache.
+  // tier's full-disk backoff and the block pool's idle trim, and must outlive
+  // the cache.
   static StatusOr<std::unique_ptr<TieredBlockCache>> Create(DataSource& source,
                                                             const CacheOptions& options,
                                                             Clock& clock);
@@ -80,8 +84,15 @@ class TieredBlockCache final : public BlockCache {
   StatusOr<size_t> ReadSlices(std::string_view path, const Entry& version, uint64_t offset,
                               size_t size, uint64_t handle, std::vector<Slice>& out) override;
   void Release(uint64_t handle) override;
+  // Also returns the pooled block buffers idle for longer than
+  // block_pool_idle (TrimIdlePool): the reconciler reads every mount's stats
+  // on its tick, which is how an idle mount gives that memory back without a
+  // thread of its own.
   CacheStats Stats() const override;
   TieredCacheStats DetailedStats() const;
+  // Frees the pooled buffers unused for block_pool_idle; how many. Call it
+  // periodically when Stats() is not (the standalone mount does).
+  size_t TrimIdlePool() const { return pool_->TrimIdle(); }
 
   // Blocks until queued prefetches and lower-tier writes have finished.
   void WaitIdleForTest();

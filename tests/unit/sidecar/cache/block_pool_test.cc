@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
+
+#include "tests/support/fake_clock.h"
 
 namespace ferry::sidecar {
 namespace {
@@ -60,6 +63,93 @@ TEST(BlockPoolTest, BlocksOutliveTheOwnerOfThePool) {
   EXPECT_EQ((*block)[0], std::byte{7});
   block.reset();
   EXPECT_TRUE(weak.expired());
+}
+
+
+using std::chrono::seconds;
+
+// Returns `n` sealed blocks of the pool to it, one FakeClock second apart.
+void GiveBack(BlockPool& pool, testing::FakeClock& clock, int n) {
+  std::vector<BlockData> blocks;
+  for (int i = 0; i < n; ++i) blocks.push_back(pool.Seal(pool.Take(1024)));
+  for (BlockData& b : blocks) {
+    b.reset();
+    clock.Advance(seconds(1));
+  }
+}
+
+TEST(BlockPoolIdleTest, FreesOnlyBuffersUnusedForTheIdlePeriod) {
+  testing::FakeClock clock;
+  std::shared_ptr<BlockPool> pool = BlockPool::Create(1024, 8, clock, seconds(10));
+  GiveBack(*pool, clock, 4);  // given back at t=0,1,2,3; now t=4
+  EXPECT_EQ(pool->FreeBlocks(), 4u);
+  EXPECT_EQ(pool->TrimIdle(), 0u);
+  clock.Advance(seconds(6));  // t=10: the first one waited exactly 10 s
+  EXPECT_EQ(pool->TrimIdle(), 1u);
+  EXPECT_EQ(pool->FreeBlocks(), 3u);
+  clock.Advance(seconds(2));  // t=12: two more
+  EXPECT_EQ(pool->TrimIdle(), 2u);
+  EXPECT_EQ(pool->FreeBlocks(), 1u);
+  clock.Advance(seconds(60));
+  EXPECT_EQ(pool->TrimIdle(), 1u);
+  EXPECT_EQ(pool->FreeBlocks(), 0u);
+  EXPECT_EQ(pool->IdleFreed(), 4u);
+  EXPECT_EQ(pool->TrimIdle(), 0u);  // nothing left: nothing to do
+}
+
+TEST(BlockPoolIdleTest, ReuseKeepsTheWorkingSetAndTakeDropsTheIdleRest) {
+  testing::FakeClock clock;
+  std::shared_ptr<BlockPool> pool = BlockPool::Create(1024, 8, clock, seconds(10));
+  GiveBack(*pool, clock, 4);  // t=0..3 given back, now t=4
+  // A reader keeps cycling one buffer: it is the newest, the others age.
+  for (int i = 0; i < 20; ++i) {
+    pool->Seal(pool->Take(1024)).reset();
+    clock.Advance(seconds(1));
+  }
+  // Take/Give trimmed the three idle ones lazily, without TrimIdle().
+  EXPECT_EQ(pool->FreeBlocks(), 1u);
+  EXPECT_EQ(pool->IdleFreed(), 3u);
+  EXPECT_EQ(pool->Reused(), 20u);
+}
+
+TEST(BlockPoolIdleTest, ReusedBufferIsStampedAgainWhenGivenBack) {
+  testing::FakeClock clock;
+  std::shared_ptr<BlockPool> pool = BlockPool::Create(1024, 8, clock, seconds(10));
+  GiveBack(*pool, clock, 1);  // back at t=0, now t=1
+  clock.Advance(seconds(8));
+  BlockData b = pool->Seal(pool->Take(1024));  // t=9: not yet idle, reused
+  EXPECT_EQ(pool->Reused(), 1u);
+  clock.Advance(seconds(30));
+  b.reset();  // back now: a fresh 10 s
+  clock.Advance(seconds(9));
+  EXPECT_EQ(pool->TrimIdle(), 0u);
+  clock.Advance(seconds(1));
+  EXPECT_EQ(pool->TrimIdle(), 1u);
+}
+
+TEST(BlockPoolIdleTest, ZeroIdlePeriodAndNoClockNeverTrim) {
+  testing::FakeClock clock;
+  std::shared_ptr<BlockPool> never = BlockPool::Create(1024, 8, clock, seconds(0));
+  std::shared_ptr<BlockPool> plain = BlockPool::Create(1024, 8);
+  GiveBack(*never, clock, 2);
+  plain->Seal(plain->Take(1024)).reset();
+  clock.Advance(std::chrono::hours(24));
+  EXPECT_EQ(never->TrimIdle(), 0u);
+  EXPECT_EQ(plain->TrimIdle(), 0u);
+  EXPECT_EQ(never->FreeBlocks(), 2u);
+  EXPECT_EQ(plain->FreeBlocks(), 1u);
+}
+
+TEST(BlockPoolIdleTest, AfterCloseReturnedBuffersAreFreed) {
+  testing::FakeClock clock;
+  std::shared_ptr<BlockPool> pool = BlockPool::Create(1024, 8, clock, seconds(10));
+  GiveBack(*pool, clock, 2);
+  BlockData held = pool->Seal(pool->Take(1024));
+  pool->Close();
+  EXPECT_EQ(pool->FreeBlocks(), 0u);
+  held.reset();
+  EXPECT_EQ(pool->FreeBlocks(), 0u);
+  pool->Close();  // idempotent
 }
 
 }  // namespace

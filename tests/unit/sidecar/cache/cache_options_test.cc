@@ -47,6 +47,21 @@ TEST(ParseCacheOptionsTest, DefaultsAndOverrides) {
   EXPECT_EQ(o->block_pool_bytes, 0u);
 }
 
+TEST(ParseCacheOptionsTest, PoolIdlePeriod) {
+  EXPECT_EQ(ParseCacheOptions({}, "")->block_pool_idle, std::chrono::seconds(10));
+  EXPECT_EQ(ParseCacheOptions({{"cache_pool_idle", "0"}}, "")->block_pool_idle,
+            std::chrono::seconds(0));
+  EXPECT_EQ(ParseCacheOptions({{"cache_pool_idle", "30s"}}, "")->block_pool_idle,
+            std::chrono::seconds(30));
+  EXPECT_EQ(ParseCacheOptions({{"cache_pool_idle", "2m"}}, "")->block_pool_idle,
+            std::chrono::seconds(120));
+  for (const char* bad : {"", "s", "-1", "1.5s", "10ms", "ten"}) {
+    StatusOr<CacheOptions> o = ParseCacheOptions({{"cache_pool_idle", bad}}, "");
+    ASSERT_FALSE(o.ok()) << bad;
+    EXPECT_NE(o.status().message().find("cache_pool_idle"), std::string::npos);
+  }
+}
+
 TEST(ParseCacheOptionsTest, DiskDefaultsOnWhenADirectoryIsKnown) {
   StatusOr<CacheOptions> o = ParseCacheOptions({}, "/var/cache/ferry/ds");
   ASSERT_TRUE(o.ok());

@@ -335,6 +335,33 @@ TEST_F(TieredBlockCacheTest, ScanRecyclesEvictedBlockBuffers) {
   EXPECT_EQ(cache->DetailedStats().pool_free_blocks, 0u);
 }
 
+TEST_F(TieredBlockCacheTest, IdlePoolIsFreedWhenStatsAreRead) {
+  options_.memory_bytes = 8 * kMi;
+  options_.prefetch_memory = 2 * kMi;
+  options_.block_pool_bytes = 1 * kMi;
+  options_.block_pool_idle = std::chrono::seconds(10);
+  std::string content = Content(24 * kMi);
+  Entry e = Put("f", content);
+  std::vector<std::unique_ptr<CacheTier>> tiers;
+  tiers.push_back(std::make_unique<MemoryTier>(options_.memory_bytes));
+  auto cache = std::make_unique<TieredBlockCache>(src_, options_, std::move(tiers), &clock_);
+  EXPECT_EQ(ReadAll(*cache, "f", e, 1, kMi), content);
+  cache->WaitIdleForTest();
+  ASSERT_EQ(cache->DetailedStats().pool_free_blocks, 1u);  // evictions refilled it
+  const uint64_t cached = cache->Stats().memory_bytes;
+  EXPECT_GT(cached, 0u);
+  clock_.Advance(std::chrono::seconds(9));
+  cache->Stats();  // the reconciler's tick, before the idle period: nothing freed
+  EXPECT_EQ(cache->DetailedStats().pool_free_blocks, 1u);
+  clock_.Advance(std::chrono::seconds(1));
+  cache->Stats();  // the tick after it
+  TieredCacheStats s = cache->DetailedStats();
+  EXPECT_EQ(s.pool_free_blocks, 0u);
+  EXPECT_EQ(s.pool_idle_freed, 1u);
+  EXPECT_EQ(s.cache.memory_bytes, cached);  // cached blocks stay
+  EXPECT_EQ(ReadAll(*cache, "f", e, 2, kMi), content);  // still served right
+}
+
 TEST_F(TieredBlockCacheTest, DiskTierServesAfterRestart) {
   options_.memory_bytes = 8 * kMi;
   std::string content = Content(24 * kMi);

@@ -18,14 +18,20 @@
 #include "sidecar/fs/fuse_server.h"
 #include "sidecar/dataset_builder.h"
 #include "sidecar/source/remote_sources.h"
+#include "sidecar/standalone_exec.h"
 
 namespace ferry::sidecar {
 namespace {
 
 constexpr char kUsage[] =
     "usage: ferry-sidecar mount SOURCE DIR [-o k=v,...] [-f]\n"
+    "       ferry-sidecar mount exec://PROGRAM DIR [-o k=v,...] [-f] [-- ARGS...]\n"
     "  SOURCE: s3://bucket/prefix/, oss://bucket/prefix/, http(s)://host/path/,\n"
     "          local:///abs/path (or /abs/path)\n"
+    "  exec:   a libfuse3 binary (s3fs, ossfs, ...) run on DIR's FUSE fd as /dev/fd/3 and\n"
+    "          restarted when it exits; ARGS are its arguments ({mountpoint} = /dev/fd/3,\n"
+    "          else appended). Options: ro, fsname=NAME, read_ahead_kb=N, args=TEXT,\n"
+    "          restart_backoff=500ms, restart_backoff_max=30s, stop_grace=5s\n"
     "  mount:  ro, threads=N, fsname=NAME, splice=0|1, uid=N, gid=N,\n"
     "          read_ahead_kb=16384 (kernel read-ahead of the mount; 0 = leave it)\n"
     "  metadata: attr_ttl=D, entry_ttl=D, negative_ttl=D, dir_ttl=D (30s, 500ms, 5m, 1h),\n"
@@ -35,7 +41,8 @@ constexpr char kUsage[] =
     "  remote: connections=N, timeout=D, tls_verify=0|1, ca_file=PEM\n"
     "  cache:  cache_memory=256Mi, cache_disk=SIZE, cache_dir=DIR (disk tier; off without it),\n"
     "          block_size=1Mi, cache_small_file=2Mi, prefetch_workers=4, prefetch_range=8Mi,\n"
-    "          prefetch_initial=1152Ki, prefetch_max=32Mi, prefetch_memory=32Mi\n"
+    "          prefetch_initial=1152Ki, prefetch_max=32Mi, prefetch_memory=32Mi,\n"
+    "          cache_pool=32Mi, cache_pool_idle=10s (pooled buffers freed after this idle)\n"
     "  local:  direct_io=0|1\n"
     "  credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (oss: also\n"
     "          OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN); AWS_REGION,\n"
@@ -48,6 +55,7 @@ struct Args {
   bool foreground = false;
   bool help = false;
   std::map<std::string, std::string> options;
+  std::vector<std::string> trailing;  // after "--": exec:// arguments
 };
 
 StatusOr<Args> ParseArgs(int argc, char** argv) {
@@ -57,6 +65,10 @@ StatusOr<Args> ParseArgs(int argc, char** argv) {
   if (i < argc && std::strcmp(argv[i], "mount") == 0) ++i;
   for (; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--") {
+      for (++i; i < argc; ++i) a.trailing.emplace_back(argv[i]);
+      break;
+    }
     if (arg == "-f") {
       a.foreground = true;
     } else if (arg == "-h" || arg == "--help") {
@@ -85,6 +97,9 @@ StatusOr<Args> ParseArgs(int argc, char** argv) {
   if (positional.size() != 2) return InvalidArgument("need SOURCE and DIR");
   a.source = positional[0];
   a.dir = positional[1];
+  if (!a.trailing.empty() && SchemeOf(a.source) != "exec") {
+    return InvalidArgument("arguments after -- are only for exec:// sources");
+  }
   return a;
 }
 
@@ -155,7 +170,13 @@ int Serve(const Args& args, int ready_fd) {
     report(static_cast<char>('0' + code));
     return code;
   };
-  // SIGINT/SIGTERM/SIGHUP are taken with sigwait; every thread (FUSE workers,
+  if (SchemeOf(args.source) == "exec") {
+    StatusOr<StandaloneExecConfig> config =
+        MakeStandaloneExecConfig(args.source, args.options, args.trailing);
+    if (!config.ok()) return fail(config.status());
+    return RunStandaloneExec(*config, args.dir, [&](int code) { report(static_cast<char>('0' + code)); });
+  }
+  // SIGINT/SIGTERM/SIGHUP are taken with sigtimedwait; every thread (FUSE workers,
   // cache pools) inherits the mask, so block them before any is started.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -195,8 +216,12 @@ int Serve(const Args& args, int ready_fd) {
   if (read_ahead_kb > 0) SetReadAhead(args.dir, read_ahead_kb);
   log->info("mounted {} at {} (read-only)", dataset->source->Describe(), args.dir);
   report('0');
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  // The main thread is the idle mount's timer: it hands pooled block buffers
+  // back once they have idled (the reconciler does it on its tick).
+  const timespec tick{1, 0};
+  while (sigtimedwait(&stop_signals, nullptr, &tick) < 0) {
+    if (dataset->cache != nullptr) dataset->cache->TrimIdlePool();
+  }
   bool external = !(*server)->Running();
   (*server)->Stop();
   server->reset();  // before the cache and source it reads

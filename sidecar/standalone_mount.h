@@ -5,7 +5,8 @@
 // unmount of DIR ends it too.
 //
 // SOURCE: s3://bucket/prefix/, oss://bucket/prefix/, http(s)://host/path/,
-// local:///abs/path (or /abs/path). Remote datasets are served exactly as
+// local:///abs/path (or /abs/path), exec://PROGRAM (a vendor FUSE binary,
+// supervised: standalone_exec.h). Remote datasets are served exactly as
 // the reconciler serves them (BuildDataset: source + TieredBlockCache +
 // prefetch). Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
 // AWS_SESSION_TOKEN (oss:// also OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET /

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 
 #include "common/control_wire.h"
@@ -26,10 +27,11 @@ struct Reply {
 // One request, one reply. Each request carries a fresh "id" the propagator
 // echoes; a reply with another id is a late answer to an earlier request that
 // timed out, and is skipped so the pairing never shifts.
-StatusOr<Reply> Call(int socket, nlohmann::json request, uint64_t id) {
+StatusOr<Reply> Call(int socket, nlohmann::json request, uint64_t id,
+                     const std::vector<int>& fds = {}) {
   request["id"] = id;
   FERRY_RETURN_IF_ERROR(SendWireMessage(
-      socket, request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+      socket, request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), fds));
   for (;;) {
     FERRY_RETURN_IF_ERROR(WaitReadable(socket, kReplyTimeout));
     FERRY_ASSIGN_OR_RETURN(WireMessage msg, RecvWireMessage(socket));
@@ -131,6 +133,25 @@ StatusOr<std::vector<KeptMount>> PropagatorClient::Adopt() {
 
 Status PropagatorClient::SaveState(std::string_view name, std::string_view state) {
   nlohmann::json j = {{"op", "save"}, {"name", std::string(name)}, {"state", std::string(state)}};
+  MutexLock lock(mu_);
+  FERRY_ASSIGN_OR_RETURN(Reply r, Call(socket_.get(), std::move(j), NextId()));
+  return Status::Ok();
+}
+
+StatusOr<int32_t> PropagatorClient::BackingOpen(std::string_view name, int file_fd) {
+  nlohmann::json j = {{"op", "backingOpen"}, {"name", std::string(name)}};
+  MutexLock lock(mu_);
+  FERRY_ASSIGN_OR_RETURN(Reply r, Call(socket_.get(), std::move(j), NextId(), {file_fd}));
+  auto id = r.body.find("backingId");
+  if (id == r.body.end() || !id->is_number_integer() || id->get<int64_t>() <= 0 ||
+      id->get<int64_t>() > INT32_MAX) {
+    return Internal("propagator's backingOpen reply has no valid \"backingId\"");
+  }
+  return static_cast<int32_t>(id->get<int64_t>());
+}
+
+Status PropagatorClient::BackingClose(std::string_view name, int32_t backing_id) {
+  nlohmann::json j = {{"op", "backingClose"}, {"name", std::string(name)}, {"backingId", backing_id}};
   MutexLock lock(mu_);
   FERRY_ASSIGN_OR_RETURN(Reply r, Call(socket_.get(), std::move(j), NextId()));
   return Status::Ok();

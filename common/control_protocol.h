@@ -19,6 +19,12 @@
 //   save     {name, state}                 -> {ok}: opaque base64 state the
 //            data plane wants back after a crash (negotiated INIT, inode table).
 //   ping     {}                            -> {ok, pid, propagation: "ok"|"...error..."}
+//   backingOpen  {name} + 1 fd              -> {ok, backingId}: registers the fd
+//            (a regular file the data plane opened) as a FUSE passthrough
+//            backing file on the connection of mount <name>
+//            (FUSE_DEV_IOC_BACKING_OPEN needs CAP_SYS_ADMIN, which the data
+//            plane lacks). kNotFound: not mounted.
+//   backingClose {name, backingId}          -> {ok}: drops that registration.
 //
 // The client serializes calls; it is thread-safe.
 
@@ -60,6 +66,9 @@ class PropagatorClient {
   StatusOr<std::vector<KeptMount>> Adopt();
   Status SaveState(std::string_view name, std::string_view state);
   Status Ping();
+  // See backingOpen / backingClose above.
+  StatusOr<int32_t> BackingOpen(std::string_view name, int file_fd);
+  Status BackingClose(std::string_view name, int32_t backing_id);
 
  private:
   Mutex mu_;  // serializes request/reply pairs on socket_

@@ -1,6 +1,9 @@
 #include "propagator/control_handler.h"
 
+#include <cstdint>
+
 #include "common/control_wire.h"
+#include "common/fuse_backing.h"
 #include "common/logging.h"
 
 namespace ferry::propagator {
@@ -46,8 +49,34 @@ Status ControlHandler::DoAdopt(nlohmann::json& reply, std::vector<UniqueFd>& fds
   return Status::Ok();
 }
 
+Status ControlHandler::DoBackingOpen(const nlohmann::json& req, std::vector<UniqueFd>& in_fds,
+                                     nlohmann::json& reply) {
+  FERRY_ASSIGN_OR_RETURN(std::string name, StringField(req, "name"));
+  if (in_fds.size() != 1) {
+    return InvalidArgument("backingOpen needs exactly 1 fd, got " + std::to_string(in_fds.size()));
+  }
+  FERRY_ASSIGN_OR_RETURN(int fuse_fd, mounts_.FuseFd(name));
+  FERRY_ASSIGN_OR_RETURN(int32_t id, FuseBackingOpen(fuse_fd, in_fds[0].get()));
+  reply["backingId"] = id;
+  return Status::Ok();
+}
+
+Status ControlHandler::DoBackingClose(const nlohmann::json& req) {
+  FERRY_ASSIGN_OR_RETURN(std::string name, StringField(req, "name"));
+  auto id = req.find("backingId");
+  if (id == req.end() || !id->is_number_integer() || id->get<int64_t>() <= 0 ||
+      id->get<int64_t>() > INT32_MAX) {
+    return InvalidArgument("backingClose needs a positive integer \"backingId\"");
+  }
+  FERRY_ASSIGN_OR_RETURN(int fuse_fd, mounts_.FuseFd(name));
+  return FuseBackingClose(fuse_fd, static_cast<int32_t>(id->get<int64_t>()));
+}
+
 Status ControlHandler::Dispatch(const nlohmann::json& req, const std::string& op,
-                                nlohmann::json& reply, std::vector<UniqueFd>& fds) {
+                                nlohmann::json& reply, std::vector<UniqueFd>& in_fds,
+                                std::vector<UniqueFd>& fds) {
+  if (op == "backingOpen") return DoBackingOpen(req, in_fds, reply);
+  if (op == "backingClose") return DoBackingClose(req);
   if (op == "mount") return DoMount(req, fds);
   if (op == "unmount") {
     FERRY_ASSIGN_OR_RETURN(std::string name, StringField(req, "name"));
@@ -60,10 +89,10 @@ Status ControlHandler::Dispatch(const nlohmann::json& req, const std::string& op
     reply["propagation"] = propagation_ ? propagation_() : std::string("ok");
     return Status::Ok();
   }
-  return InvalidArgument("unknown op \"" + op + "\"; expected mount, unmount, adopt, save or ping");
+  return InvalidArgument("unknown op \"" + op + "\"; expected mount, unmount, adopt, save, ping, backingOpen or backingClose");
 }
 
-ControlReply ControlHandler::Handle(std::string_view request) {
+ControlReply ControlHandler::Handle(std::string_view request, std::vector<UniqueFd> fds) {
   ControlReply out;
   nlohmann::json reply = {{"ok", true}};
   std::string op;
@@ -72,7 +101,7 @@ ControlReply ControlHandler::Handle(std::string_view request) {
   if (parsed.ok()) {
     auto op_it = parsed->find("op");
     if (op_it != parsed->end() && op_it->is_string()) op = op_it->get<std::string>();
-    status = Dispatch(*parsed, op, reply, out.fds);
+    status = Dispatch(*parsed, op, reply, fds, out.fds);
   }
   if (!status.ok()) {
     GetLogger("propagator")->warn("control request {} failed: {}", op.empty() ? "?" : op,

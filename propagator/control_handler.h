@@ -27,15 +27,19 @@ class ControlHandler {
   ControlHandler(MountManager& mounts, pid_t pid, std::function<std::string()> propagation)
       : mounts_(mounts), pid_(pid), propagation_(std::move(propagation)) {}
 
-  ControlReply Handle(std::string_view request);
+  // `fds`: the descriptors that came with the request (backingOpen's file).
+  ControlReply Handle(std::string_view request, std::vector<UniqueFd> fds = {});
 
  private:
   // Each fills `reply` (already {"ok": true}) and `fds`, or returns the error.
   Status Dispatch(const nlohmann::json& req, const std::string& op, nlohmann::json& reply,
-                  std::vector<UniqueFd>& fds);
+                  std::vector<UniqueFd>& in_fds, std::vector<UniqueFd>& fds);
   Status DoMount(const nlohmann::json& req, std::vector<UniqueFd>& fds);
   Status DoSave(const nlohmann::json& req);
   Status DoAdopt(nlohmann::json& reply, std::vector<UniqueFd>& fds);
+  Status DoBackingOpen(const nlohmann::json& req, std::vector<UniqueFd>& in_fds,
+                       nlohmann::json& reply);
+  Status DoBackingClose(const nlohmann::json& req);
 
   MountManager& mounts_;
   pid_t pid_;

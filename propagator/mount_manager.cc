@@ -190,6 +190,12 @@ Status MountManager::Unmount(std::string_view name) {
   return Status::Ok();
 }
 
+StatusOr<int> MountManager::FuseFd(std::string_view name) const {
+  auto it = mounts_.find(name);
+  if (it == mounts_.end()) return NotFound("no mount named \"" + std::string(name) + "\"");
+  return it->second.fuse_fd.get();
+}
+
 Status MountManager::SaveState(std::string_view name, std::string_view state) {
   auto it = mounts_.find(name);
   if (it == mounts_.end()) {

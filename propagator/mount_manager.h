@@ -74,6 +74,10 @@ class MountManager {
   // Returns how many mounts were detached. Errors are logged.
   size_t DetachAll();
 
+  // The kept /dev/fuse fd of mount `name` (owned by the store), for
+  // passthrough registrations. kNotFound: not mounted.
+  StatusOr<int> FuseFd(std::string_view name) const;
+
   size_t size() const { return mounts_.size(); }
   bool Contains(std::string_view name) const { return mounts_.count(std::string(name)) != 0; }
   const MountManagerOptions& options() const { return options_; }

@@ -86,7 +86,7 @@ void Propagator::ServeControl() {
     }
     return;
   }
-  ControlReply reply = handler_->Handle(msg->text);
+  ControlReply reply = handler_->Handle(msg->text, std::move(msg->fds));
   std::vector<int> fds;
   for (const UniqueFd& f : reply.fds) fds.push_back(f.get());
   Status s = SendWireMessage(fd, reply.text, fds);

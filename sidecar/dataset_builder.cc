@@ -11,7 +11,8 @@ namespace ferry::sidecar {
 namespace {
 
 constexpr const char* kFsKeys[] = {"attr_ttl", "entry_ttl", "negative_ttl", "dir_ttl",
-                                   "list_on_lookup", "uid", "gid", "direct_io"};
+                                   "list_on_lookup", "uid", "gid", "direct_io",
+                                   "passthrough"};
 
 bool IsFsKey(const std::string& k) {
   for (const char* f : kFsKeys) {
@@ -37,6 +38,8 @@ Status ApplyFsOption(const std::string& k, const std::string& v, FilesystemOptio
     FERRY_ASSIGN_OR_RETURN(fs.list_on_lookup, ParseBoolOption(k, v));
   } else if (k == "direct_io") {
     FERRY_ASSIGN_OR_RETURN(fs.local_direct_io, ParseBoolOption(k, v));
+  } else if (k == "passthrough") {
+    FERRY_ASSIGN_OR_RETURN(fs.passthrough, ParseBoolOption(k, v));
   } else if (k == "uid" || k == "gid") {
     FERRY_ASSIGN_OR_RETURN(uint64_t n, ParseUintOption(k, v));
     if (n > 0xffffffffull) return InvalidArgument("option " + k + ": too large");
@@ -142,6 +145,9 @@ StatusOr<BuiltDataset> BuildDataset(const MountSpec& spec_in, const DatasetEnv& 
 
   BuiltDataset out;
   out.fs_options = local ? FilesystemOptions::ForLocal() : FilesystemOptions::ForRemote();
+  // local:// files are served by the kernel from the backing files where it
+  // can (FUSE passthrough); `passthrough=false` keeps every read in ferry.
+  out.fs_options.passthrough = local;
   MountSpec source_spec = spec;  // only the source's own keys
   source_spec.options.clear();
   std::map<std::string, std::string> cache_keys;

@@ -43,6 +43,7 @@ class FuseDatasetServer final : public DatasetServer {
       CacheStats c = parts_.cache->Stats();
       st.bytes_cached = c.memory_bytes + c.disk_bytes;
     }
+    if (server_ != nullptr) st.passthrough = server_->filesystem().Stats().passthrough;
     MutexLock lock(preload_mu_);
     st.preload = preload_;
     return st;
@@ -182,6 +183,16 @@ class FuseDatasetServerFactory final : public DatasetServerFactory {
     server_options.max_threads = options_.max_threads;
     server_options.read_only = spec.read_only;
     server_options.fsname = "ferry:" + spec.name;
+    if (options_.backing != nullptr) {
+      MountProvider* provider = options_.backing;
+      std::string name = spec.name;
+      server_options.backing = NewForwardingBackingRegistrar(
+          [provider, name](int file_fd) { return provider->BackingOpen(name, file_fd); },
+          [provider, name](int32_t id) {
+            Status s = provider->BackingClose(name, id);
+            if (!s.ok()) Log()->warn("{}: {}", name, s.ToString());
+          });
+    }
     FERRY_ASSIGN_OR_RETURN(std::unique_ptr<FuseServer> server,
                            FuseServer::StartOnFd(std::move(fd), std::move(fs), server_options));
     if (!server->WaitInitialized(kInitTimeout)) {

@@ -83,6 +83,7 @@ int RunMain(const std::vector<std::string>& args) {
   fuse_options.cache_dir = options->cache_dir;
   fuse_options.config_dir = options->config_dir;
   fuse_options.max_threads = options->fuse_threads;
+  fuse_options.backing = &provider;
   auto factory = ferry::sidecar::NewFuseDatasetServerFactory(fuse_options, clock);
   ferry::sidecar::RunCommand run(*options, provider, *factory, **watcher, clock);
 

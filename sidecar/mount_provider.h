@@ -5,6 +5,7 @@
 // forwards to the PropagatorClient; unit tests use
 // testing::FakeMountProvider; an integration test may mount by itself.
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,12 @@ class MountProvider {
   // The mounts a previous data plane instance left behind, with their fds.
   // Thread-safe.
   virtual StatusOr<std::vector<KeptMount>> Adopt() = 0;
+
+  // Registers `file_fd` as a FUSE passthrough backing file on mount `name`'s
+  // connection (common/fuse_backing.h); the id goes into OPEN replies.
+  // kUnimplemented when the provider cannot (the default). Thread-safe.
+  virtual StatusOr<int32_t> BackingOpen(std::string_view name, int file_fd);
+  virtual Status BackingClose(std::string_view name, int32_t backing_id);
 };
 
 class PropagatorMountProvider final : public MountProvider {
@@ -42,6 +49,8 @@ class PropagatorMountProvider final : public MountProvider {
   StatusOr<UniqueFd> Mount(const FuseMountRequest& request) override;
   Status Unmount(std::string_view name) override;
   StatusOr<std::vector<KeptMount>> Adopt() override;
+  StatusOr<int32_t> BackingOpen(std::string_view name, int file_fd) override;
+  Status BackingClose(std::string_view name, int32_t backing_id) override;
 
  private:
   PropagatorClient& client_;

@@ -275,7 +275,7 @@ void MountReconciler::Tick() {
       continue;
     }
     DatasetServerStats st = r.server->Stats();
-    model_.SetDatasetBytes(name, st.bytes_read, st.bytes_cached);
+    model_.SetDatasetBytes(name, st.bytes_read, st.bytes_cached, st.passthrough);
     model_.SetDatasetPreload(name, st.preload);
   }
 }

@@ -41,6 +41,7 @@ namespace ferry::sidecar {
 struct DatasetServerStats {
   uint64_t bytes_read = 0;    // payload bytes fetched from the source
   uint64_t bytes_cached = 0;  // bytes held by the cache tiers
+  bool passthrough = false;   // local files are read by the kernel (FUSE passthrough)
   PreloadStatus preload;      // cache.preload progress (configured = false: none)
 };
 
@@ -96,6 +97,9 @@ struct FuseDatasetOptions {
   int max_threads = 4;                    // FUSE workers per mount (idle mounts use 1)
   std::string exec_path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   std::chrono::milliseconds exec_initial_backoff{500};
+  // Registers passthrough backing files for local:// datasets (the
+  // propagator, through its MountProvider); null: no passthrough.
+  MountProvider* backing = nullptr;
 };
 std::unique_ptr<DatasetServerFactory> NewFuseDatasetServerFactory(FuseDatasetOptions options,
                                                                   Clock& clock);

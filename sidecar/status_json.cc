@@ -30,6 +30,7 @@ std::string StatusToJson(const StatusSnapshot& s) {
     j["error"] = d.error;
     j["bytesCached"] = d.bytes_cached;
     j["bytesRead"] = d.bytes_read;
+    if (d.passthrough) j["passthrough"] = true;
     if (d.failures > 0) {
       j["failures"] = d.failures;
       j["nextRetry"] = d.next_retry == std::chrono::system_clock::time_point{}

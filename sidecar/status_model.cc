@@ -83,13 +83,17 @@ void StatusModel::RemoveDataset(const std::string& name) {
 }
 
 void StatusModel::SetDatasetBytes(const std::string& name, uint64_t bytes_read,
-                                  uint64_t bytes_cached) {
+                                  uint64_t bytes_cached, bool passthrough) {
   {
     MutexLock lock(mu_);
     auto it = state_.datasets.find(name);
     if (it == state_.datasets.end()) return;
-    if (it->second.bytes_read == bytes_read && it->second.bytes_cached == bytes_cached) return;
+    if (it->second.bytes_read == bytes_read && it->second.bytes_cached == bytes_cached &&
+        it->second.passthrough == passthrough) {
+      return;
+    }
     it->second.bytes_read = bytes_read;
+    it->second.passthrough = passthrough;
     it->second.bytes_cached = bytes_cached;
     Touch();
   }

@@ -40,6 +40,7 @@ struct DatasetStatus {
   std::string error;  // why Failed (or why a removal is still draining)
   uint64_t bytes_cached = 0;
   uint64_t bytes_read = 0;  // payload bytes fetched from the source
+  bool passthrough = false;  // the kernel reads local files directly (FUSE passthrough)
   PreloadStatus preload;
   // Failed: consecutive failed starts, and when the next attempt is due
   // (epoch: none, the spec entry must change first).
@@ -90,7 +91,8 @@ class StatusModel {
                   bool read_only, std::string_view error);
   void RemoveDataset(const std::string& name);
   // Byte counters change often: they do not touch lastChange.
-  void SetDatasetBytes(const std::string& name, uint64_t bytes_read, uint64_t bytes_cached);
+  void SetDatasetBytes(const std::string& name, uint64_t bytes_read, uint64_t bytes_cached,
+                       bool passthrough = false);
   // Preload progress changes often: it does not touch lastChange.
   void SetDatasetPreload(const std::string& name, const PreloadStatus& preload);
   void SetDatasetRetry(const std::string& name, uint32_t failures,

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "common/logging.h"
+
 namespace ferry::sidecar {
 namespace {
 
@@ -238,6 +240,8 @@ StatusOr<OpenReply> Filesystem::Open(uint64_t ino, int flags) {
   }
   OpenReply r;
   r.fh = next_fh_.fetch_add(1);
+  handle->ino = ino;
+  if (handle->fd.valid()) r.backing_id = AcquireBacking(ino, handle->fd.get());
   std::string version = e.VersionKey();
   opens_++;
   MutexLock lock(mu_);
@@ -313,11 +317,52 @@ int Filesystem::LocalFd(uint64_t fh) const {
 }
 
 void Filesystem::Release(uint64_t fh) {
+  std::shared_ptr<FileHandle> h;
   {
     MutexLock lock(mu_);
-    files_.erase(fh);
+    auto it = files_.find(fh);
+    if (it != files_.end()) {
+      h = std::move(it->second);
+      files_.erase(it);
+    }
   }
+  if (h != nullptr && h->fd.valid()) ReleaseBacking(h->ino);
   if (cache_ != nullptr) cache_->Release(fh);
+}
+
+int32_t Filesystem::AcquireBacking(uint64_t ino, int fd) {
+  BackingRegistrar* registrar = passthrough_on_.load() ? registrar_.load() : nullptr;
+  MutexLock lock(backing_mu_);
+  Backing& b = backings_[ino];
+  if (b.opens++ > 0 || registrar == nullptr) {
+    if (b.id > 0) passthrough_opens_++;
+    return b.id;
+  }
+  StatusOr<int32_t> id = registrar->Open(fd);
+  if (!id.ok()) {
+    // Whatever failed (the backing file system stacks too deep, lacks
+    // read_iter, the propagator refused) fails for the next file too.
+    passthrough_on_.store(false);
+    GetLogger("sidecar.fs")
+        ->warn("{}: FUSE passthrough is off, reads go through ferry: {}", source_.Describe(),
+               id.status().ToString());
+    return 0;
+  }
+  b.id = *id;
+  passthrough_opens_++;
+  return b.id;
+}
+
+void Filesystem::ReleaseBacking(uint64_t ino) {
+  MutexLock lock(backing_mu_);
+  auto it = backings_.find(ino);
+  if (it == backings_.end()) return;
+  if (--it->second.opens > 0) return;
+  int32_t id = it->second.id;
+  backings_.erase(it);
+  // Closed even if passthrough was turned off since it was registered.
+  BackingRegistrar* registrar = registrar_.load();
+  if (id > 0 && registrar != nullptr) registrar->Close(id);
 }
 
 StatFsReply Filesystem::StatFs() const {
@@ -338,6 +383,8 @@ FilesystemStats Filesystem::Stats() const {
   s.opens = opens_.load();
   s.keep_cache_opens = keep_cache_opens_.load();
   s.read_bytes = read_bytes_.load();
+  s.passthrough_opens = passthrough_opens_.load();
+  s.passthrough = passthrough_on_.load();
   return s;
 }
 

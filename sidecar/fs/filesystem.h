@@ -32,6 +32,7 @@
 #include "common/status.h"
 #include "common/unique_fd.h"
 #include "sidecar/cache/block_cache.h"
+#include "sidecar/fs/backing.h"
 #include "sidecar/fs/inode_table.h"
 #include "sidecar/fs/metadata_cache.h"
 #include "sidecar/source/data_source.h"
@@ -49,6 +50,11 @@ struct FilesystemOptions {
   // second copy of the data in the backing page cache (the FUSE page cache
   // keeps it). Buffers handed to Read must then be 4 KiB aligned.
   bool local_direct_io = false;
+  // Serve files of sources that give local fds (local://) by FUSE
+  // passthrough where the kernel and the mount allow it: reads go straight
+  // to the backing file and its page cache, not through ferry. Decided at
+  // INIT (EnablePassthrough); off or unavailable, reads go through ferry.
+  bool passthrough = false;
   uint32_t uid = 0;            // owner reported for every file
   uint32_t gid = 0;
 
@@ -88,6 +94,7 @@ struct OpenReply {
   uint64_t fh = 0;
   bool keep_cache = false;  // FOPEN_KEEP_CACHE
   bool cache_dir = false;   // FOPEN_CACHE_DIR (opendir only)
+  int32_t backing_id = 0;   // > 0: FOPEN_PASSTHROUGH with this backing file
 };
 
 struct DirEntry {
@@ -113,6 +120,8 @@ struct FilesystemStats {
   uint64_t opens = 0;
   uint64_t keep_cache_opens = 0;
   uint64_t read_bytes = 0;
+  uint64_t passthrough_opens = 0;  // opens served by the kernel from a backing file
+  bool passthrough = false;        // passthrough is on for this mount
 };
 
 // Receives kernel-cache invalidations. Implementations must return quickly
@@ -134,6 +143,17 @@ class Filesystem final : private MetadataCache::Observer {
 
   // Set before serving; null stops notifications. Must outlive its use.
   void SetInvalidationSink(InvalidationSink* sink) { sink_.store(sink); }
+  // From INIT, when the connection negotiated passthrough and
+  // options().passthrough asks for it: opens of files with a local fd then
+  // carry a backing id. All opens of one inode share one registration (the
+  // kernel refuses two backing files, or a mix of passthrough and cached
+  // opens, on one inode); it is closed when the inode's last handle is
+  // released. The first failed registration turns passthrough off for the
+  // mount (logged once). `registrar` must outlive the serving.
+  void EnablePassthrough(BackingRegistrar* registrar) {
+    registrar_.store(registrar);
+    passthrough_on_.store(registrar != nullptr);
+  }
 
   const FilesystemOptions& options() const { return options_; }
   const DataSource& source() const { return source_; }
@@ -184,6 +204,12 @@ class Filesystem final : private MetadataCache::Observer {
     std::string path;
     Entry version;
     UniqueFd fd;  // from OpenLocal, or invalid
+    uint64_t ino = 0;
+  };
+  // One inode's open handles and their shared backing registration.
+  struct Backing {
+    int32_t id = 0;  // 0: the inode's handles are served by ferry
+    int opens = 0;
   };
   struct DirHandle {
     uint64_t ino = 0;
@@ -197,6 +223,9 @@ class Filesystem final : private MetadataCache::Observer {
                      const std::function<bool(const DirEntry&)>& add);
   StatusOr<size_t> ReadFd(int fd, uint64_t offset, std::span<std::byte> out);
   StatusOr<std::shared_ptr<FileHandle>> Handle(uint64_t fh) const;
+  // The backing id for a new handle on `ino` (0: not passthrough).
+  int32_t AcquireBacking(uint64_t ino, int fd);
+  void ReleaseBacking(uint64_t ino);
   // Counts a read's bytes; a changed object invalidates its metadata (EIO: reopen it).
   StatusOr<size_t> CountRead(const FileHandle& h, StatusOr<size_t> n);
 
@@ -214,6 +243,15 @@ class Filesystem final : private MetadataCache::Observer {
   std::atomic<uint64_t> opens_{0};
   std::atomic<uint64_t> keep_cache_opens_{0};
   std::atomic<uint64_t> read_bytes_{0};
+  std::atomic<uint64_t> passthrough_opens_{0};
+  std::atomic<BackingRegistrar*> registrar_{nullptr};
+  std::atomic<bool> passthrough_on_{false};
+
+  // Guards backings_. Held across a registrar call (a round trip to the
+  // propagator) so two first opens of one inode never register twice; taken
+  // before mu_, never after it.
+  Mutex backing_mu_;
+  std::unordered_map<uint64_t, Backing> backings_ FERRY_GUARDED_BY(backing_mu_);
 
   // Guards the maps below. Leaf lock: never held across source, cache or
   // sink calls, nor together with another lock.

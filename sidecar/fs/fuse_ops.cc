@@ -3,18 +3,95 @@
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <utility>
 #include <vector>
 
+#include "common/fuse_backing.h"
+#include "common/logging.h"
 #include "sidecar/fs/fuse_errno.h"
 
 namespace ferry::sidecar {
 namespace {
+
+// Kernel ABI (<linux/fuse.h>): what libfuse 3.14 does not expose.
+constexpr uint32_t kFuseOpcodeInit = 26;
+constexpr size_t kInHeaderBytes = 40;  // struct fuse_in_header
+constexpr size_t kOutHeaderBytes = 16;  // struct fuse_out_header {len, error, unique}
+constexpr size_t kOpenOutBytes = 16;    // struct fuse_open_out {fh, open_flags, backing_id}
+// struct fuse_init_out offsets.
+constexpr size_t kInitOutFlags = 12;
+constexpr size_t kInitOutFlags2 = 32;
+constexpr size_t kInitOutMaxStackDepth = 36;
+
+// Set by a handler around the reply it sends on this thread; the custom
+// writev below adds to that reply what libfuse cannot.
+thread_local bool t_init_passthrough = false;
+thread_local int32_t t_open_backing_id = 0;
+
+template <typename T>
+T LoadAt(const void* base, size_t off) {
+  T v;
+  std::memcpy(&v, static_cast<const char*>(base) + off, sizeof(v));
+  return v;
+}
+template <typename T>
+void StoreAt(void* base, size_t off, T v) {
+  std::memcpy(static_cast<char*>(base) + off, &v, sizeof(v));
+}
+
+ssize_t IoRead(int fd, void* buf, size_t size, void* userdata) {
+  ssize_t n = ::read(fd, buf, size);
+  // struct fuse_init_in: major, minor, max_readahead, flags, flags2.
+  if (n >= static_cast<ssize_t>(kInHeaderBytes + 20) && LoadAt<uint32_t>(buf, 4) == kFuseOpcodeInit) {
+    uint64_t flags = LoadAt<uint32_t>(buf, kInHeaderBytes + 12);
+    if (flags & kFuseInitExt) flags |= uint64_t{LoadAt<uint32_t>(buf, kInHeaderBytes + 16)} << 32;
+    static_cast<FuseOpsContext*>(userdata)->kernel_offers_passthrough =
+        (flags & kFusePassthrough) != 0;
+  }
+  return n;
+}
+
+ssize_t IoWritev(int fd, struct iovec* iov, int count, void* /*userdata*/) {
+  // OpInit's flag is for the very next reply on this thread (INIT's, or its error).
+  bool init_passthrough = std::exchange(t_init_passthrough, false);
+  bool ok_reply = count == 2 && iov[0].iov_len == kOutHeaderBytes &&
+                  LoadAt<int32_t>(iov[0].iov_base, 4) == 0;
+  if (ok_reply && t_open_backing_id > 0 && iov[1].iov_len == kOpenOutBytes) {
+    char open_out[kOpenOutBytes];
+    std::memcpy(open_out, iov[1].iov_base, sizeof(open_out));
+    StoreAt<uint32_t>(open_out, 8, LoadAt<uint32_t>(open_out, 8) | kFopenPassthrough);
+    StoreAt<int32_t>(open_out, 12, t_open_backing_id);
+    iovec patched[2] = {iov[0], {open_out, sizeof(open_out)}};
+    return ::writev(fd, patched, 2);
+  }
+  if (ok_reply && init_passthrough && iov[1].iov_len >= kInitOutMaxStackDepth + 4) {
+    std::vector<char> init_out(static_cast<char*>(iov[1].iov_base),
+                               static_cast<char*>(iov[1].iov_base) + iov[1].iov_len);
+    StoreAt<uint32_t>(init_out.data(), kInitOutFlags,
+                      LoadAt<uint32_t>(init_out.data(), kInitOutFlags) |
+                          static_cast<uint32_t>(kFuseInitExt));
+    StoreAt<uint32_t>(init_out.data(), kInitOutFlags2,
+                      LoadAt<uint32_t>(init_out.data(), kInitOutFlags2) |
+                          static_cast<uint32_t>(kFusePassthrough >> 32));
+    StoreAt<uint32_t>(init_out.data(), kInitOutMaxStackDepth, kFusePassthroughStackDepth);
+    iovec patched[2] = {iov[0], {init_out.data(), init_out.size()}};
+    return ::writev(fd, patched, 2);
+  }
+  return ::writev(fd, iov, count);
+}
+
+ssize_t IoSpliceSend(int fdin, off_t* offin, int fdout, off_t* offout, size_t len,
+                     unsigned int flags, void* /*userdata*/) {
+  return ::splice(fdin, offin, fdout, offout, len, flags);
+}
 
 FuseOpsContext& Ctx(fuse_req_t req) { return *static_cast<FuseOpsContext*>(fuse_req_userdata(req)); }
 Filesystem& Fs(fuse_req_t req) { return *Ctx(req).fs; }
@@ -107,6 +184,18 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   want(FUSE_CAP_FLOCK_LOCKS, false);
   ctx.negotiated_max_write = conn->max_write;
   ctx.negotiated_want = conn->want;
+  if (ctx.backing != nullptr && ctx.fs->options().passthrough) {
+    if (ctx.kernel_offers_passthrough.load() && !(conn->want & FUSE_CAP_WRITEBACK_CACHE)) {
+      t_init_passthrough = true;  // the INIT reply, sent next on this thread, asks for it
+      ctx.passthrough = true;
+      ctx.fs->EnablePassthrough(ctx.backing);
+    } else {
+      GetLogger("sidecar.fs")
+          ->info("{}: the kernel offers no FUSE passthrough (needs Linux >= 6.9 with "
+                 "CONFIG_FUSE_PASSTHROUGH); reads go through ferry",
+                 ctx.fs->source().Describe());
+    }
+  }
   ctx.init_seen = true;
 }
 
@@ -212,10 +301,16 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   StatusOr<OpenReply> r = fs.Open(ino, fi->flags);
   if (!r.ok()) return ReplyErr(req, r.status());
   fi->fh = r->fh;
-  fi->keep_cache = r->keep_cache ? 1 : 0;
+  // Passthrough files are cached by the backing file system, not by FUSE;
+  // the kernel (6.18) fails a passthrough open that also asks for
+  // FOPEN_KEEP_CACHE with EIO.
+  fi->keep_cache = r->keep_cache && r->backing_id == 0 ? 1 : 0;
   fi->direct_io = 0;
   fi->noflush = 1;
-  if (fuse_reply_open(req, fi) == -ENOENT) fs.Release(r->fh);
+  t_open_backing_id = r->backing_id;  // IoWritev adds FOPEN_PASSTHROUGH
+  int sent = fuse_reply_open(req, fi);
+  t_open_backing_id = 0;
+  if (sent == -ENOENT) fs.Release(r->fh);
 }
 
 void OpRead(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t off, fuse_file_info* fi) {
@@ -351,6 +446,19 @@ const fuse_lowlevel_ops kOps = MakeOps();  // immutable: one table serves every 
 
 const fuse_lowlevel_ops& FerryLowlevelOps() {
   return kOps;
+}
+
+const fuse_custom_io& FerryCustomIo() {
+  static const fuse_custom_io io = [] {
+    fuse_custom_io v;
+    std::memset(&v, 0, sizeof(v));
+    v.read = IoRead;
+    v.writev = IoWritev;
+    v.splice_send = IoSpliceSend;
+    v.splice_receive = nullptr;  // libfuse then never offers SPLICE_READ; ferry never wants it
+    return v;
+  }();
+  return io;
 }
 
 }  // namespace ferry::sidecar

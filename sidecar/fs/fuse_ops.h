@@ -9,6 +9,7 @@
 #include "sidecar/fs/filesystem.h"
 
 struct fuse_lowlevel_ops;
+struct fuse_custom_io;
 
 namespace ferry::sidecar {
 
@@ -30,9 +31,21 @@ struct FuseOpsContext {
   std::atomic<bool> init_seen{false};  // INIT was processed
   std::atomic<uint32_t> negotiated_max_write{0};
   std::atomic<uint32_t> negotiated_want{0};
+  // Non-null: ask for FUSE passthrough at INIT when the kernel offers it and
+  // the filesystem's options want it; the filesystem then registers backing
+  // files through it (Filesystem::EnablePassthrough).
+  BackingRegistrar* backing = nullptr;
+  std::atomic<bool> kernel_offers_passthrough{false};  // seen in the raw INIT
+  std::atomic<bool> passthrough{false};                // negotiated
 };
 
 // The operations table; userdata must be a FuseOpsContext*.
 const fuse_lowlevel_ops& FerryLowlevelOps();
+
+// The session's I/O (fuse_session_custom_io; userdata a FuseOpsContext*):
+// plain read/writev/splice on /dev/fuse, plus what libfuse 3.14 cannot say:
+// it notes whether the kernel's INIT offers FUSE_PASSTHROUGH and adds the
+// passthrough flags to the INIT and OPEN replies the handlers ask for.
+const fuse_custom_io& FerryCustomIo();
 
 }  // namespace ferry::sidecar

@@ -177,6 +177,15 @@ StatusOr<std::unique_ptr<FuseServer>> FuseServer::StartOnPath(std::string dir,
 
 StatusOr<std::unique_ptr<FuseServer>> FuseServer::Start(std::unique_ptr<FuseServer> server,
                                                         const std::string& mountpoint) {
+  int fd = fuse_session_fd(server->se_);
+  if (int rc = fuse_session_custom_io(server->se_, &FerryCustomIo(), fd); rc != 0) {
+    return StatusFromErrno(-rc, "installing the FUSE session I/O for " + mountpoint);
+  }
+  if (server->fs_->options().passthrough) {
+    server->backing_ = server->options_.backing;
+    if (server->backing_ == nullptr) server->backing_ = NewDeviceBackingRegistrar(fd);
+    server->ctx_.backing = server->backing_.get();
+  }
   InstallWakeHandler(server->options_.wake_signal);
   server->invalidations_ = std::make_unique<InvalidationQueue>(server->se_);
   server->fs_->SetInvalidationSink(server->invalidations_.get());

@@ -41,6 +41,7 @@
 #include "common/mutex.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
+#include "sidecar/fs/backing.h"
 #include "sidecar/fs/filesystem.h"
 #include "sidecar/fs/fuse_ops.h"
 
@@ -62,6 +63,10 @@ struct FuseServerOptions {
   // Stop() or when the kernel ended the connection, else the read error. It
   // must not destroy the FuseServer (signal another thread to do that).
   std::function<void(const Status&)> on_exit;
+  // Registers FUSE passthrough backing files when the filesystem's options
+  // ask for passthrough (e.g. through the propagator). Null: the server does
+  // the ioctl on its own /dev/fuse fd, which needs CAP_SYS_ADMIN.
+  std::shared_ptr<BackingRegistrar> backing;
 };
 
 class InvalidationQueue;
@@ -92,6 +97,9 @@ class FuseServer {
 
   Filesystem& filesystem() { return *fs_; }
   uint32_t NegotiatedMaxWrite() const { return ctx_.negotiated_max_write.load(); }
+  // The kernel's INIT offered FUSE passthrough / the mount negotiated it.
+  bool KernelOffersPassthrough() const { return ctx_.kernel_offers_passthrough.load(); }
+  bool Passthrough() const { return ctx_.passthrough.load(); }
   size_t ThreadCountForTest() const;
 
  private:
@@ -118,6 +126,7 @@ class FuseServer {
   FuseOpsContext ctx_;
   fuse_session* se_ = nullptr;
   bool self_mounted_ = false;
+  std::shared_ptr<BackingRegistrar> backing_;
   std::unique_ptr<InvalidationQueue> invalidations_;
   std::atomic<bool> running_{false};
   std::atomic<bool> stopped_{false};

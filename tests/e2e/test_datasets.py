@@ -1,5 +1,22 @@
 """Scenarios 1, 3 and 4: datasets at start, live add/remove, a bad spec, 100 datasets + a burst."""
+import gzip
+import os
+
 from ferry_env import example, wait_for
+
+
+def kernel_has_fuse_passthrough():
+    """Linux >= 6.9 built with CONFIG_FUSE_PASSTHROUGH (assumed when the config is unreadable)."""
+    major, minor = (int(x) for x in os.uname().release.split(".")[:2])
+    if (major, minor) < (6, 9):
+        return False
+    for path, opener in (("/proc/config.gz", gzip.open), ("/boot/config-" + os.uname().release, open)):
+        try:
+            with opener(path, "rt") as f:
+                return "CONFIG_FUSE_PASSTHROUGH=y" in f.read()
+        except OSError:
+            continue
+    return True
 
 
 def test_dataset_at_start_then_added_and_removed_live(ferry):
@@ -8,6 +25,11 @@ def test_dataset_at_start_then_added_and_removed_live(ferry):
     # The startupProbe gated the app: the bytes are there at its first look.
     assert fp.cat("/datasets/a/hello.txt") == "hello from a\n"
     assert fp.cat("/datasets/a/sub/n.txt") == "aaa"
+    if kernel_has_fuse_passthrough():
+        # The unprivileged data plane got its backing files registered by the
+        # propagator: the kernel reads local:// files directly.
+        wait_for(lambda: ((fp.status() or {}).get("datasets", {}).get("a", {})
+                          .get("passthrough")), what="passthrough for a in status.json")
     running_app = fp.pod[fp.app].pid
 
     fp.set_datasets(["a", "b"])                      # the kubelet's ..data swap

@@ -1,5 +1,6 @@
 #include "propagator/control_handler.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -104,6 +105,40 @@ TEST_F(ControlHandlerTest, PingReportsPidAndPropagation) {
 }
 
 // The real client against the real handler over a real socketpair.
+TEST_F(ControlHandlerTest, BackingOpenNeedsAMountAndExactlyOneFd) {
+  auto with_fds = [&](const std::string& request, int n) {
+    std::vector<UniqueFd> fds;
+    for (int i = 0; i < n; ++i) fds.emplace_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    return *ParseJsonObject(handler_->Handle(request, std::move(fds)).text);
+  };
+  nlohmann::json r = with_fds(R"({"op":"backingOpen","name":"nope"})", 1);
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_EQ(r["code"], "NOT_FOUND");
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("nope"));
+  Call(R"({"op":"mount","name":"a"})");
+  r = with_fds(R"({"op":"backingOpen","name":"a"})", 0);
+  EXPECT_EQ(r["code"], "INVALID_ARGUMENT");
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("exactly 1 fd"));
+  r = with_fds(R"({"op":"backingOpen","name":"a"})", 2);
+  EXPECT_EQ(r["code"], "INVALID_ARGUMENT");
+  // The fake mount's fd is no /dev/fuse: the kernel's refusal comes back named.
+  r = with_fds(R"({"op":"backingOpen","name":"a"})", 1);
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("passthrough backing file"));
+}
+
+TEST_F(ControlHandlerTest, BackingCloseValidatesTheId) {
+  Call(R"({"op":"mount","name":"a"})");
+  for (const char* req : {R"({"op":"backingClose","name":"a"})",
+                          R"({"op":"backingClose","name":"a","backingId":0})",
+                          R"({"op":"backingClose","name":"a","backingId":"1"})",
+                          R"({"op":"backingClose","name":"a","backingId":4294967296})"}) {
+    nlohmann::json r = Call(req);
+    EXPECT_EQ(r["code"], "INVALID_ARGUMENT") << req;
+  }
+  EXPECT_EQ(Call(R"({"op":"backingClose","name":"b","backingId":1})")["code"], "NOT_FOUND");
+}
+
 TEST_F(ControlHandlerTest, RealClientRoundTrip) {
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);

@@ -54,6 +54,23 @@ TEST_F(DatasetBuilderTest, LocalDatasetHasNoCache) {
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->cache, nullptr);
   EXPECT_EQ(d->fs_options.attr_ttl, std::chrono::seconds(1));
+  EXPECT_TRUE(d->fs_options.passthrough);  // local files: FUSE passthrough by default
+}
+
+TEST_F(DatasetBuilderTest, PassthroughIsLocalOnlyAndCanBeTurnedOff) {
+  testing::TempDir dir;
+  StatusOr<BuiltDataset> off =
+      BuildDataset(Spec("local://" + dir.path(), {{"passthrough", "false"}}), Env(true));
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->fs_options.passthrough);
+  StatusOr<BuiltDataset> remote =
+      BuildDataset(Spec("s3://bucket/", {{"endpoint", "http://127.0.0.1:9"}}), Env(true));
+  ASSERT_TRUE(remote.ok()) << remote.status().ToString();
+  EXPECT_FALSE(remote->fs_options.passthrough);
+  StatusOr<BuiltDataset> bad =
+      BuildDataset(Spec("local://" + dir.path(), {{"passthrough", "maybe"}}), Env(true));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("passthrough"), std::string::npos);
 }
 
 TEST_F(DatasetBuilderTest, StrictModeNamesTheBadOption) {

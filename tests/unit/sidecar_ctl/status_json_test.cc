@@ -53,6 +53,14 @@ TEST(StatusJsonTest, PreloadProgressAndRetryStateOnlyWhenPresent) {
   EXPECT_EQ(doc["datasets"]["b"]["nextRetry"], "2026-11-23T14:00:04Z");
 }
 
+TEST(StatusJsonTest, PassthroughOnlyWhenOn) {
+  StatusSnapshot s = Sample();
+  s.datasets["a"].passthrough = true;
+  auto doc = nlohmann::json::parse(StatusToJson(s));
+  EXPECT_EQ(doc["datasets"]["a"]["passthrough"], true);
+  EXPECT_FALSE(doc["datasets"]["b"].contains("passthrough"));
+}
+
 TEST(StatusJsonTest, MatchesTheDocumentedFormat) {
   auto doc = nlohmann::json::parse(StatusToJson(Sample()));
   EXPECT_EQ(doc["version"], FERRY_VERSION);

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <fstream>
 #include <set>
 #include <vector>
 
 #include "sidecar/fs/fuse_errno.h"
+#include "sidecar/source/local_source.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_data_source.h"
+#include "tests/support/server_fixtures.h"
 
 namespace ferry::sidecar {
 namespace {
@@ -335,6 +338,100 @@ TEST_F(FilesystemTest, InodesSurviveHandOver) {
   auto restarted = Make();
   ASSERT_TRUE(restarted->RestoreInodes(image).ok());
   EXPECT_EQ(ReadAll(*restarted, f->ino), "content-13");
+}
+
+// Passthrough bookkeeping: a LocalSource on a temp dir gives real fds; the
+// registrar is a fake (the real ioctl needs a FUSE connection).
+class FakeRegistrar final : public BackingRegistrar {
+ public:
+  StatusOr<int32_t> Open(int file_fd) override {
+    if (fail) return PermissionDenied("no CAP_SYS_ADMIN");
+    EXPECT_GE(file_fd, 0);
+    live.insert(next);
+    opens++;
+    return next++;
+  }
+  void Close(int32_t id) override { EXPECT_EQ(live.erase(id), 1u) << id; }
+  bool fail = false;
+  int opens = 0;
+  int32_t next = 1;
+  std::set<int32_t> live;
+};
+
+class PassthroughBookkeepingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_.path() + "/x") << "xx";
+    std::ofstream(dir_.path() + "/y") << "yy";
+    source_ = std::make_unique<LocalSource>(dir_.path());
+    FilesystemOptions o = FilesystemOptions::ForLocal();
+    o.passthrough = true;
+    fs_ = std::make_unique<Filesystem>(*source_, nullptr, o, clock_);
+    x_ = fs_->Lookup(kRootIno, "x")->ino;
+    y_ = fs_->Lookup(kRootIno, "y")->ino;
+  }
+  testing::TempDir dir_;
+  testing::FakeClock clock_;
+  std::unique_ptr<LocalSource> source_;
+  std::unique_ptr<Filesystem> fs_;
+  FakeRegistrar reg_;
+  uint64_t x_ = 0, y_ = 0;
+};
+
+TEST_F(PassthroughBookkeepingTest, NoRegistrarNoBackingId) {
+  auto h = fs_->Open(x_, O_RDONLY);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->backing_id, 0);
+  EXPECT_FALSE(fs_->Stats().passthrough);
+  fs_->Release(h->fh);
+}
+
+TEST_F(PassthroughBookkeepingTest, OpenHandlesOfOneInodeShareOneRegistration) {
+  fs_->EnablePassthrough(&reg_);
+  auto a = fs_->Open(x_, O_RDONLY);
+  auto b = fs_->Open(x_, O_RDONLY);
+  auto c = fs_->Open(y_, O_RDONLY);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_GT(a->backing_id, 0);
+  EXPECT_EQ(a->backing_id, b->backing_id);
+  EXPECT_NE(a->backing_id, c->backing_id);
+  EXPECT_EQ(reg_.opens, 2);
+  fs_->Release(a->fh);
+  EXPECT_EQ(reg_.live.count(b->backing_id), 1u);  // b still open
+  fs_->Release(b->fh);
+  EXPECT_EQ(reg_.live.count(b->backing_id), 0u);  // closed with the last handle
+  auto d = fs_->Open(x_, O_RDONLY);  // a fresh registration after that
+  ASSERT_TRUE(d.ok());
+  EXPECT_GT(d->backing_id, 0);
+  EXPECT_EQ(reg_.opens, 3);
+  fs_->Release(c->fh);
+  fs_->Release(d->fh);
+  EXPECT_TRUE(reg_.live.empty());
+  EXPECT_EQ(fs_->Stats().passthrough_opens, 4u);
+}
+
+TEST_F(PassthroughBookkeepingTest, AFailedRegistrationTurnsItOffButOpenIdsStillClose) {
+  fs_->EnablePassthrough(&reg_);
+  auto a = fs_->Open(x_, O_RDONLY);
+  ASSERT_TRUE(a.ok());
+  ASSERT_GT(a->backing_id, 0);
+  reg_.fail = true;
+  auto b = fs_->Open(y_, O_RDONLY);
+  ASSERT_TRUE(b.ok());  // the open itself succeeds, served by ferry
+  EXPECT_EQ(b->backing_id, 0);
+  EXPECT_FALSE(fs_->Stats().passthrough);
+  reg_.fail = false;
+  auto c = fs_->Open(y_, O_RDONLY);  // not asked again
+  EXPECT_EQ(c->backing_id, 0);
+  EXPECT_EQ(reg_.opens, 1);
+  auto d = fs_->Open(x_, O_RDONLY);  // x is open with passthrough: must stay so
+  EXPECT_EQ(d->backing_id, a->backing_id);
+  for (uint64_t fh : {a->fh, b->fh, c->fh, d->fh}) fs_->Release(fh);
+  EXPECT_TRUE(reg_.live.empty());
+  std::byte buf[2];
+  auto e = fs_->Open(y_, O_RDONLY);
+  EXPECT_EQ(*fs_->Read(e->fh, 0, buf), 2u);  // ferry reads still work
+  fs_->Release(e->fh);
 }
 
 }  // namespace

@@ -1,0 +1,252 @@
+// FUSE passthrough on real mounts (Linux >= 6.9): local:// files opened
+// through ferry are served by the kernel from the backing files. Both ways the
+// data plane gets a mount: StartOnPath registers backing files with its own
+// fd; StartOnFd (the propagator's way) registers them through another holder
+// of the connection, here the test's dup of /dev/fuse as the propagator keeps.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/mutex.h"
+#include "sidecar/fs/backing.h"
+#include "sidecar/fs/filesystem.h"
+#include "sidecar/fs/fuse_server.h"
+#include "sidecar/source/local_source.h"
+#include "tests/support/fuse_fixture.h"
+
+namespace ferry::sidecar {
+namespace {
+
+namespace stdfs = std::filesystem;
+using testing::FuseMountGuard;
+using testing::ScopedTempDir;
+using testing::WaitUntil;
+
+enum class Mode { kPath, kFd };
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void Spit(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary) << data;
+}
+
+std::string Random(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// Counts registrations on the way to the real ioctl; can be told to fail.
+class CountingRegistrar final : public BackingRegistrar {
+ public:
+  explicit CountingRegistrar(int fuse_fd) : device_(NewDeviceBackingRegistrar(fuse_fd)) {}
+  StatusOr<int32_t> Open(int file_fd) override {
+    if (fail) return PermissionDenied("refused by the test");
+    StatusOr<int32_t> id = device_->Open(file_fd);
+    if (id.ok()) opens++;
+    return id;
+  }
+  void Close(int32_t id) override {
+    closes++;
+    device_->Close(id);
+  }
+  std::atomic<bool> fail{false};
+  std::atomic<int> opens{0};
+  std::atomic<int> closes{0};
+
+ private:
+  std::unique_ptr<BackingRegistrar> device_;
+};
+
+class PassthroughTest : public ::testing::TestWithParam<Mode> {
+ protected:
+  void SetUp() override {
+    std::string why = testing::FuseUnavailableReason();
+    if (!why.empty()) GTEST_SKIP() << why;
+    src_ = work_.path() + "/src";
+    mnt_ = work_.path() + "/mnt";
+    stdfs::create_directories(src_ + "/d");
+    stdfs::create_directories(mnt_);
+    Spit(src_ + "/small", "hello passthrough\n");
+    Spit(src_ + "/big", Random((8 << 20) + 123, 7));
+    for (int i = 0; i < 40; ++i) Spit(src_ + "/d/f" + std::to_string(i), Random(4096 * i + 5, i));
+  }
+
+  void TearDown() override {
+    server_.reset();
+    kept_fd_.Reset();
+    if (!mnt_.empty()) FuseMountGuard unmount(mnt_);
+  }
+
+  // Mounts src_ at mnt_ with passthrough asked for. Returns false (and the
+  // test skips) when the kernel does not offer passthrough.
+  bool Start(bool passthrough = true, bool fail_registration = false) {
+    source_ = std::make_unique<LocalSource>(src_);
+    FilesystemOptions o = FilesystemOptions::ForLocal();
+    o.attr_ttl = o.entry_ttl = o.dir_ttl = o.negative_ttl = std::chrono::hours(1);
+    o.passthrough = passthrough;
+    auto fs = std::make_unique<Filesystem>(*source_, nullptr, o, clock_);
+    fs_ = fs.get();
+    FuseServerOptions options;
+    StatusOr<std::unique_ptr<FuseServer>> server = Internal("not started");
+    if (GetParam() == Mode::kPath) {
+      server = FuseServer::StartOnPath(mnt_, std::move(fs), std::move(options));
+    } else {
+      auto fd = testing::MountDevFuse(mnt_);
+      EXPECT_TRUE(fd.ok()) << fd.status().ToString();
+      if (!fd.ok()) return false;
+      kept_fd_.Reset(::dup(fd->get()));
+      auto registrar = std::make_shared<CountingRegistrar>(kept_fd_.get());
+      registrar->fail = fail_registration;
+      registrar_ = registrar.get();
+      options.backing = registrar;
+      server = FuseServer::StartOnFd(std::move(*fd), std::move(fs), std::move(options));
+    }
+    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    if (!server.ok()) return false;
+    server_ = std::move(*server);
+    EXPECT_TRUE(server_->WaitInitialized(std::chrono::seconds(10)));
+    return true;
+  }
+
+  // Skips only when the kernel's INIT did not offer passthrough; when it did,
+  // the mount must have negotiated it.
+  bool KernelLacksPassthrough() {
+    if (!server_->KernelOffersPassthrough()) return true;
+    EXPECT_TRUE(fs_->Stats().passthrough);
+    return false;
+  }
+
+  ScopedTempDir work_{"ferry-pt-it"};
+  std::string src_, mnt_;
+  RealClock clock_;
+  std::unique_ptr<LocalSource> source_;
+  Filesystem* fs_ = nullptr;
+  CountingRegistrar* registrar_ = nullptr;  // kFd only
+  std::unique_ptr<FuseServer> server_;
+  UniqueFd kept_fd_;
+};
+
+#define START_OR_SKIP(...)                                                                 \
+  do {                                                                                     \
+    ASSERT_TRUE(Start(__VA_ARGS__));                                                       \
+    if (KernelLacksPassthrough()) GTEST_SKIP() << "the kernel offers no FUSE passthrough"; \
+  } while (0)
+
+TEST_P(PassthroughTest, ReadsComeFromTheBackingFilesNotFromFerry) {
+  START_OR_SKIP();
+  EXPECT_EQ(Slurp(mnt_ + "/small"), "hello passthrough\n");
+  EXPECT_EQ(Slurp(mnt_ + "/big"), Slurp(src_ + "/big"));
+  for (int i = 0; i < 40; ++i) {
+    std::string f = "/d/f" + std::to_string(i);
+    ASSERT_EQ(Slurp(mnt_ + f), Slurp(src_ + f)) << f;
+  }
+  FilesystemStats st = fs_->Stats();
+  EXPECT_EQ(st.passthrough_opens, 42u);
+  EXPECT_EQ(st.read_bytes, 0u);  // not one READ reached ferry
+  EXPECT_TRUE(st.passthrough);
+  if (registrar_ != nullptr) {
+    EXPECT_EQ(registrar_->opens.load(), 42);
+    // Every registration is dropped once the kernel released the file.
+    EXPECT_TRUE(WaitUntil([&] { return registrar_->closes.load() == 42; }));
+  }
+}
+
+TEST_P(PassthroughTest, ConcurrentOpensOfOneFileShareItsBackingFile) {
+  // The kernel refuses a second backing file, or a cached open, on an inode
+  // that is open with passthrough (EIO to the app): 8 threads hammer the same
+  // files with overlapping open/read/close.
+  START_OR_SKIP();
+  const std::string want_big = Slurp(src_ + "/big");
+  const std::string want_small = Slurp(src_ + "/small");
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        bool big = (i + t) % 5 == 0;
+        std::string got = Slurp(mnt_ + (big ? "/big" : "/small"));
+        if (got != (big ? want_big : want_small)) bad++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(fs_->Stats().read_bytes, 0u);
+  if (registrar_ != nullptr) {
+    EXPECT_TRUE(WaitUntil([&] { return registrar_->closes.load() == registrar_->opens.load(); }));
+    EXPECT_LT(registrar_->opens.load(), 240);  // shared while open, not one per open
+  }
+}
+
+TEST_P(PassthroughTest, MmapReadsTheBackingFile) {
+  START_OR_SKIP();
+  UniqueFd fd(::open((mnt_ + "/big").c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(fd.valid());
+  struct stat st;
+  ASSERT_EQ(::fstat(fd.get(), &st), 0);
+  void* p = ::mmap(nullptr, st.st_size, PROT_READ, MAP_SHARED, fd.get(), 0);
+  ASSERT_NE(p, MAP_FAILED) << std::strerror(errno);
+  std::string want = Slurp(src_ + "/big");
+  ASSERT_EQ(static_cast<size_t>(st.st_size), want.size());
+  EXPECT_EQ(std::memcmp(p, want.data(), want.size()), 0);
+  ::munmap(p, st.st_size);
+}
+
+TEST_P(PassthroughTest, ReplacedFileIsReadFreshAfterReopen) {
+  START_OR_SKIP();
+  EXPECT_EQ(Slurp(mnt_ + "/small"), "hello passthrough\n");
+  Spit(src_ + "/small.tmp", "HELLO PASSTHROUGH\n");
+  stdfs::rename(src_ + "/small.tmp", src_ + "/small");
+  // The inode's registration was dropped at release; the next open registers
+  // the new file. Its size is the same, so cached attributes do not matter.
+  if (registrar_ != nullptr) {
+    ASSERT_TRUE(WaitUntil([&] { return registrar_->closes.load() == registrar_->opens.load(); }));
+  }
+  EXPECT_EQ(Slurp(mnt_ + "/small"), "HELLO PASSTHROUGH\n");
+}
+
+TEST_P(PassthroughTest, OptionOffKeepsEveryReadInFerry) {
+  ASSERT_TRUE(Start(/*passthrough=*/false));
+  EXPECT_EQ(Slurp(mnt_ + "/big"), Slurp(src_ + "/big"));
+  FilesystemStats st = fs_->Stats();
+  EXPECT_FALSE(st.passthrough);
+  EXPECT_EQ(st.passthrough_opens, 0u);
+  EXPECT_GE(st.read_bytes, uint64_t{8} << 20);
+}
+
+TEST_P(PassthroughTest, RefusedRegistrationFallsBackToFerryReads) {
+  if (GetParam() == Mode::kPath) GTEST_SKIP() << "the registrar is injected in StartOnFd only";
+  START_OR_SKIP(/*passthrough=*/true, /*fail_registration=*/true);
+  EXPECT_EQ(Slurp(mnt_ + "/big"), Slurp(src_ + "/big"));
+  EXPECT_EQ(Slurp(mnt_ + "/small"), "hello passthrough\n");
+  FilesystemStats st = fs_->Stats();
+  EXPECT_FALSE(st.passthrough);  // turned off after the first refusal
+  EXPECT_EQ(st.passthrough_opens, 0u);
+  EXPECT_GE(st.read_bytes, uint64_t{8} << 20);
+  EXPECT_EQ(registrar_->opens.load(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, PassthroughTest, ::testing::Values(Mode::kPath, Mode::kFd),
+                         [](const ::testing::TestParamInfo<Mode>& p) {
+                           return p.param == Mode::kPath ? "StartOnPath" : "StartOnFd";
+                         });
+
+}  // namespace
+}  // namespace ferry::sidecar

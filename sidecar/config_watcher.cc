@@ -37,7 +37,25 @@ StatusOr<std::string> ReadWholeFile(const std::string& path) {
   return out;
 }
 
+using Millis = std::chrono::duration<double, std::milli>;
+
 }  // namespace
+
+std::string_view ReadCauseName(ReadCause cause) {
+  switch (cause) {
+    case ReadCause::kStart:
+      return "start";
+    case ReadCause::kSwap:
+      return "at once";
+    case ReadCause::kWindow:
+      return "end of window";
+    case ReadCause::kQuiet:
+      return "after quiet";
+    case ReadCause::kRescan:
+      return "rescan";
+  }
+  return "?";
+}
 
 uint64_t ConfigTextHash(std::string_view data) {
   uint64_t h = 14695981039346656037ULL;
@@ -79,7 +97,8 @@ ConfigWatcher::ConfigWatcher(FileWatcher& watcher, Clock& clock, ConfigWatcherOp
   // The initial read happens on the first Iterate(), right after the watch is
   // set up, so no change between the two can be missed.
   pending_since_ = now;
-  read_due_ = now;
+  swap_due_ = now;
+  swap_cause_ = ReadCause::kStart;
 }
 
 void ConfigWatcher::Run() {
@@ -98,7 +117,7 @@ void ConfigWatcher::EnsureWatch(TimePoint now) {
     watching_ = true;
     GetLogger("sidecar.config")
         ->info("watching {} for changes of {}", options_.dir, options_.file_name);
-    if (!pending_since_) ScheduleRead(now);  // the dir may have changed while unwatched
+    if (!pending_since_) OnUnsettled(now);  // the dir may have changed while unwatched
     return;
   }
   next_watch_try_ = now + options_.retry_watch;
@@ -107,16 +126,43 @@ void ConfigWatcher::EnsureWatch(TimePoint now) {
              options_.retry_watch.count(), s.ToString());
 }
 
-void ConfigWatcher::ScheduleRead(TimePoint now) {
+void ConfigWatcher::OnSwap(TimePoint now) {
+  // The rename is atomic: the content is complete now. Read it at once, but at
+  // most one event-driven read per `debounce`: within the window of the last
+  // one, read as the window ends (trailing edge), whatever else comes by then.
+  TimePoint due = now;
+  ReadCause cause = ReadCause::kSwap;
+  if (window_start_ && now < *window_start_ + options_.debounce) {
+    due = *window_start_ + options_.debounce;
+    cause = ReadCause::kWindow;
+  }
   if (!pending_since_) pending_since_ = now;
-  read_due_ = std::min(now + options_.debounce, *pending_since_ + options_.max_delay);
+  if (!swap_due_ || due < *swap_due_) {
+    swap_due_ = due;
+    swap_cause_ = cause;
+  }
+}
+
+void ConfigWatcher::OnUnsettled(TimePoint now) {
+  // A pending swap (or first) read covers this event: it reads through
+  // `..data`, which an in-place write does not touch, and is never postponed.
+  if (swap_due_) return;
+  // Otherwise the content may be mid-write: wait for `debounce` of quiet, at
+  // most `max_delay` after the first event.
+  if (!pending_since_) pending_since_ = now;
+  quiet_due_ = std::min(now + options_.debounce, *pending_since_ + options_.max_delay);
+}
+
+std::optional<ConfigWatcher::TimePoint> ConfigWatcher::ReadDue() const {
+  if (swap_due_ && quiet_due_) return std::min(*swap_due_, *quiet_due_);
+  return swap_due_ ? swap_due_ : quiet_due_;
 }
 
 void ConfigWatcher::HandleEvents(const std::vector<WatchEvent>& events, TimePoint now) {
   for (const WatchEvent& ev : events) {
     switch (ev.kind) {
       case WatchEventKind::kOverflow:
-        ScheduleRead(now);
+        OnUnsettled(now);
         break;
       case WatchEventKind::kWatchGone: {
         // Braced: clang 14's ASan reports the logger temporary as used after
@@ -125,18 +171,15 @@ void ConfigWatcher::HandleEvents(const std::vector<WatchEvent>& events, TimePoin
             ->warn("{} went away; watching it again when it is back", options_.dir);
         watching_ = false;
         next_watch_try_ = now;
-        ScheduleRead(now);
+        OnUnsettled(now);
         break;
       }
       default:
         if (ev.name != kDataLink && ev.name != options_.file_name) break;
-        ScheduleRead(now);
-        // The `..data` rename is atomic: the new content is complete, so the
-        // first swap after a quiet period is read at once (leading edge); any
-        // further events of the burst wait for the trailing debounced read.
-        if (ev.kind == WatchEventKind::kMovedTo && ev.name == kDataLink &&
-            (!last_read_ || now - *last_read_ >= options_.debounce)) {
-          read_due_ = now;
+        if (ev.kind == WatchEventKind::kMovedTo) {
+          OnSwap(now);
+        } else {
+          OnUnsettled(now);
         }
         break;
     }
@@ -144,12 +187,27 @@ void ConfigWatcher::HandleEvents(const std::vector<WatchEvent>& events, TimePoin
 }
 
 void ConfigWatcher::ReadAndReport(TimePoint now) {
+  ReadCause cause = swap_due_ && (!quiet_due_ || *swap_due_ <= *quiet_due_) ? swap_cause_
+                                                                            : ReadCause::kQuiet;
+  double waited = Millis(now - pending_since_.value_or(now)).count();
+  double since = last_read_ ? Millis(now - *last_read_).count() : -1;
   pending_since_.reset();
+  swap_due_.reset();
+  quiet_due_.reset();
   last_read_ = now;
+  if (cause != ReadCause::kStart && cause != ReadCause::kRescan) window_start_ = now;
   next_rescan_ = now + options_.rescan;
   ConfigSnapshot snap = ReadConfigSnapshot(options_.dir, options_.file_name);
   ++reads_;
-  if (last_ && last_->SameAs(snap)) return;
+  ++reads_by_[static_cast<int>(cause)];
+  bool changed = !last_ || !last_->SameAs(snap);
+  // bench/sidecar_e2e/run.py parses this line (FERRY_LOG_LEVEL=debug).
+  GetLogger("sidecar.config")
+      ->debug("read {} ({}): {:.1f} ms after its first event, {:.1f} ms after the previous read, "
+              "{}, hash {:016x}",
+              reads_.load(), ReadCauseName(cause), waited, since,
+              changed ? "changed" : "unchanged", snap.hash);
+  if (!changed) return;
   last_ = snap;
   ++reports_;
   on_change_(snap);
@@ -157,7 +215,7 @@ void ConfigWatcher::ReadAndReport(TimePoint now) {
 
 ConfigWatcher::TimePoint ConfigWatcher::NextDeadline() const {
   TimePoint t = std::min(next_rescan_, next_tick_);
-  if (pending_since_) t = std::min(t, read_due_);
+  if (std::optional<TimePoint> due = ReadDue()) t = std::min(t, *due);
   if (!watching_) t = std::min(t, next_watch_try_);
   return t;
 }
@@ -186,9 +244,10 @@ void ConfigWatcher::Iterate(std::chrono::milliseconds max_wait) {
   if (stop_.load()) return;
   if (now >= next_rescan_ && !pending_since_) {
     pending_since_ = now;  // backstop re-read, no debounce needed
-    read_due_ = now;
+    swap_due_ = now;
+    swap_cause_ = ReadCause::kRescan;
   }
-  if (pending_since_ && now >= read_due_) ReadAndReport(now);
+  if (std::optional<TimePoint> due = ReadDue(); due && now >= *due) ReadAndReport(now);
   if (now >= next_tick_) {
     next_tick_ = now + options_.tick;
     if (on_tick_) on_tick_();

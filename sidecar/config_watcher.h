@@ -8,11 +8,20 @@
 // file itself (plain dirs edited in place work too), overflow and a vanished
 // watch, and re-reads the file by path: `<dir>/..data/<file>` when `..data`
 // exists (right after a first swap the key symlink may not exist yet), else
-// `<dir>/<file>`. A `..data` swap after a quiet period is read at once (the
-// rename is atomic); other events and the rest of a burst are debounced (quiet
-// time `debounce`, at most `max_delay` after the first event), so a storm
-// costs at most two reads per window. A full re-read every `rescan` is the
-// backstop for lost events; a missing dir is retried every `retry_watch`.
+// `<dir>/<file>`.
+//
+// When to read (a leading + trailing edge throttle): a rename into place (the
+// `..data` swap, or `mv` of the file itself) brings complete content, so it is
+// read at once, unless an event-driven read was taken less than `debounce`
+// ago; then it is read when that window ends, one read for however many swaps
+// came within it. So an isolated edit is never delayed, a swap `gap` after the
+// previous read waits `debounce - gap` (no cliff: the wait shrinks as the gap
+// grows), a storm costs at most one read per `debounce`, and the last state is
+// always read. Other events (in-place writes, creates, deletes, an overflow, a
+// re-established watch) may arrive mid-write: they wait for `debounce` of
+// quiet, at most `max_delay` after the first, unless a swap's read is due
+// sooner. A full re-read every `rescan` is the backstop for lost events; a
+// missing dir is retried every `retry_watch`.
 // Content is compared with the last report, so an event storm or a rescan
 // without change reports nothing.
 //
@@ -25,12 +34,25 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/file_watcher.h"
 #include "common/status.h"
 
 namespace ferry::sidecar {
+
+// Why a read was taken (counters, and the debug log line of every read).
+enum class ReadCause : uint8_t {
+  kStart,   // the first read, after the watch is set up
+  kSwap,    // a rename into place, read at once (leading edge)
+  kWindow,  // renames within `debounce` of the previous read, read as the window ends
+  kQuiet,   // other events, read after `debounce` of quiet (at most `max_delay`)
+  kRescan,  // the periodic backstop
+};
+inline constexpr int kReadCauses = 5;
+std::string_view ReadCauseName(ReadCause cause);
 
 // One observation of the spec file.
 struct ConfigSnapshot {
@@ -84,6 +106,7 @@ class ConfigWatcher {
 
   // Counters, readable from any thread.
   uint64_t reads() const { return reads_.load(); }      // file reads done
+  uint64_t reads(ReadCause cause) const { return reads_by_[static_cast<int>(cause)].load(); }
   uint64_t reports() const { return reports_.load(); }  // on_change calls
   bool watching() const { return watching_.load(); }
 
@@ -91,7 +114,11 @@ class ConfigWatcher {
   using TimePoint = std::chrono::steady_clock::time_point;
   void EnsureWatch(TimePoint now);
   void HandleEvents(const std::vector<WatchEvent>& events, TimePoint now);
-  void ScheduleRead(TimePoint now);
+  // A rename into place: read now, or as the current window ends.
+  void OnSwap(TimePoint now);
+  // An event that may come mid-write: read after `debounce` of quiet.
+  void OnUnsettled(TimePoint now);
+  std::optional<TimePoint> ReadDue() const;  // when the pending read is taken, if any
   void ReadAndReport(TimePoint now);
   TimePoint NextDeadline() const;
 
@@ -105,14 +132,18 @@ class ConfigWatcher {
   // Reconcile-thread state.
   std::atomic<bool> watching_{false};
   TimePoint next_watch_try_{};
-  std::optional<TimePoint> pending_since_;  // first event of the burst being debounced
-  std::optional<TimePoint> last_read_;
-  TimePoint read_due_{};
+  std::optional<TimePoint> pending_since_;  // first event not yet covered by a read
+  std::optional<TimePoint> swap_due_;       // a swap's (or the first) read: never postponed
+  ReadCause swap_cause_ = ReadCause::kStart;
+  std::optional<TimePoint> quiet_due_;  // other events: each postpones it, up to max_delay
+  std::optional<TimePoint> last_read_;      // any read (for logs)
+  std::optional<TimePoint> window_start_;   // last event-driven read: the throttle window
   TimePoint next_rescan_{};
   TimePoint next_tick_{};
   std::optional<ConfigSnapshot> last_;
   std::atomic<uint64_t> reads_{0};
   std::atomic<uint64_t> reports_{0};
+  std::atomic<uint64_t> reads_by_[kReadCauses] = {};
 };
 
 }  // namespace ferry::sidecar

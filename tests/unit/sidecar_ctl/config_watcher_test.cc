@@ -64,7 +64,7 @@ TEST_F(ConfigWatcherTest, ReadsThroughDataLinkBeforeKeySymlinkExists) {
   EXPECT_EQ(s.text, "mounts: []\n");
 }
 
-TEST_F(ConfigWatcherTest, DataSwapIsReadAtOnceAndTheRestOfABurstDebounced) {
+TEST_F(ConfigWatcherTest, DataSwapIsReadAtOnceAndTheRestOfABurstAsTheWindowEnds) {
   auto w = MakeFake();
   w->Iterate(milliseconds(0));
   clock_.Advance(milliseconds(100));
@@ -79,9 +79,14 @@ TEST_F(ConfigWatcherTest, DataSwapIsReadAtOnceAndTheRestOfABurstDebounced) {
     clock_.Advance(milliseconds(10));  // less than the 50 ms debounce
   }
   EXPECT_EQ(w->reads(), reads + 1);  // the leading swap only
-  clock_.Advance(milliseconds(50));
+  EXPECT_EQ(w->reads(ReadCause::kSwap), 1u);
+  clock_.Advance(milliseconds(9));  // 49 ms after the leading read
   w->Iterate(milliseconds(0));
+  EXPECT_EQ(w->reads(), reads + 1);
+  clock_.Advance(milliseconds(1));  // the window ends 50 ms after the leading read,
+  w->Iterate(milliseconds(0));      // not 50 ms after the last swap
   EXPECT_EQ(w->reads(), reads + 2);  // one trailing read for the rest
+  EXPECT_EQ(w->reads(ReadCause::kWindow), 1u);
   ASSERT_EQ(seen_.size(), 3u);
   EXPECT_EQ(seen_[1].text, "# v0");
   EXPECT_EQ(seen_.back().text, "# v3");
@@ -259,6 +264,20 @@ TEST_F(ConfigWatcherInotifyTest, SeesFirstAppearanceAndSwaps) {
   EXPECT_TRUE(WaitForText("v2"));
   ASSERT_TRUE(writer.Write({}).ok());  // the ConfigMap lost its key
   EXPECT_TRUE(WaitForText("<absent>"));
+}
+
+// The first swap after a quiet period is read at once: with a 30 s debounce,
+// any debounce on this path would miss the 10 s deadline of WaitForText.
+TEST_F(ConfigWatcherInotifyTest, IsolatedSwapIsReadAtOnceEvenWithALongDebounce) {
+  options_.debounce = milliseconds(30'000);
+  options_.max_delay = milliseconds(60'000);
+  testing::AtomicWriter writer(dir_);
+  ASSERT_TRUE(writer.WriteOne("datasets.yaml", "v0").ok());
+  Start();
+  ASSERT_TRUE(WaitForText("v0"));
+  ASSERT_TRUE(writer.WriteOne("datasets.yaml", "v1").ok());
+  EXPECT_TRUE(WaitForText("v1"));
+  EXPECT_EQ(watcher_->reads(ReadCause::kSwap), 1u);
 }
 
 TEST_F(ConfigWatcherInotifyTest, BurstOfSwapsConvergesWithoutStorm) {

@@ -4,6 +4,7 @@
 // credentials and endpoint come from the AWS environment variables, and bad
 // options fail with a message naming them. Needs root and /dev/fuse (skips
 // otherwise).
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,14 +31,26 @@ namespace fs = std::filesystem;
 
 std::string Bin() { return FERRY_BINARY_DIR "/bin/ferry-sidecar"; }  // literal: gcc 12 -Wstringop-overread
 
-// The whole file, or nullopt when open/read fails.
+// The whole file, or nullopt when open or any read fails (read(2) directly:
+// `ss << rdbuf()` turns an EIO halfway, e.g. the object changed under the
+// reader, into a short "successful" read).
 std::optional<std::string> ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return ss.str();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
 }
 
 std::string Random(size_t n, uint32_t seed) {

@@ -27,6 +27,12 @@ std::optional<MountInfo> NewestMountAt(Sys& sys, const std::string& path) {
 
 }  // namespace
 
+std::string FuseMountData(int fuse_fd, uint32_t max_read_bytes) {
+  return "fd=" + std::to_string(fuse_fd) +
+         ",rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions,max_read=" +
+         std::to_string(max_read_bytes);
+}
+
 StatusOr<UniqueFd> MountFuseFd(Sys& sys, const std::string& dir, const FuseFdMountOptions& options) {
   if (options.fsname.empty() || options.fsname.find(',') != std::string::npos) {
     return InvalidArgument("fsname must be non-empty without ',': \"" + options.fsname + "\"");
@@ -37,9 +43,7 @@ StatusOr<UniqueFd> MountFuseFd(Sys& sys, const std::string& dir, const FuseFdMou
   SysResult<int> fd = sys.Open(options.device, O_RDWR | O_CLOEXEC);
   if (fd.err != 0) return StatusFromErrno(fd.err, "open " + options.device);
   UniqueFd fuse_fd(fd.value);
-  std::string data = "fd=" + std::to_string(fuse_fd.get()) +
-                     ",rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions,max_read=" +
-                     std::to_string(options.max_read_bytes);
+  std::string data = FuseMountData(fuse_fd.get(), options.max_read_bytes);
   unsigned long flags = MS_NOSUID | MS_NODEV | (options.read_only ? MS_RDONLY : 0);
   SysResult<int> m = sys.Mount(options.fsname, path.value, options.fstype, flags, data);
   if (m.err != 0) return StatusFromErrno(m.err, "mount " + options.fstype + " at " + path.value);

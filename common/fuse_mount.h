@@ -27,6 +27,10 @@ struct FuseFdMountOptions {
   std::string bdi_dir = "/sys/class/bdi";
 };
 
+// The mount(2) data string for a FUSE mount served through `fuse_fd`
+// (owner uid/gid 0, allow_other, default_permissions).
+std::string FuseMountData(int fuse_fd, uint32_t max_read_bytes);
+
 // Mounts at `dir` (an existing directory) and returns the /dev/fuse fd.
 // allow_other and default_permissions are always on, owner uid/gid 0. A
 // failed read-ahead write is logged, not returned. Errors carry the errno of

@@ -49,12 +49,6 @@ Status ValidateDatasetName(std::string_view name) {
   return Status::Ok();
 }
 
-std::string FuseMountData(int fuse_fd, uint32_t max_read_bytes) {
-  return "fd=" + std::to_string(fuse_fd) +
-         ",rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions,max_read=" +
-         std::to_string(max_read_bytes);
-}
-
 MountManager::MountManager(Sys& sys, Mounter& mounter, MountManagerOptions options)
     : sys_(sys), mounter_(mounter), options_(std::move(options)) {}
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/control_protocol.h"
+#include "common/fuse_mount.h"
 #include "common/sys.h"
 #include "propagator/mounter.h"
 
@@ -39,9 +40,6 @@ struct MountManagerOptions {
 // OK if `name` is one path component of [a-z0-9-], 1..63 characters, not
 // starting with '-'; kInvalidArgument saying what is wrong otherwise.
 Status ValidateDatasetName(std::string_view name);
-
-// The mount(2) data string for a FUSE mount served through `fuse_fd`.
-std::string FuseMountData(int fuse_fd, uint32_t max_read_bytes);
 
 class MountManager {
  public:

@@ -115,6 +115,12 @@ StatusOr<std::pair<pid_t, UniqueFd>> ExecMount::Spawn(const UniqueFd& fuse_fd) {
   pid_t pid = ::fork();
   if (pid < 0) return StatusFromErrno(errno, "fork");
   if (pid == 0) {  // child: async-signal-safe calls only
+    // The data plane blocks SIGTERM/SIGINT in every thread (a signal thread
+    // sigwait()s them); a vendor binary must not inherit that, or it would
+    // ignore both the stop and the parent-death signal.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(126);
     ::setpgid(0, 0);

@@ -13,6 +13,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -102,6 +103,34 @@ TEST_F(ExecMountTest, ServesTheMountAndRestartsAfterACrash) {
   GetLogger("exec")->sinks().pop_back();
   EXPECT_NE(logs.str().find("hello_fuse3: hello_fuse3 starting"), std::string::npos) << logs.str();
   EXPECT_NE(logs.str().find("hello_fuse3: second line"), std::string::npos);
+}
+
+TEST_F(ExecMountTest, VendorBinaryDoesNotInheritTheBlockedStopSignals) {
+  // ferry-sidecar blocks SIGTERM/SIGINT in every thread (its signal thread
+  // sigwait()s them); the binary must still see SIGTERM (stop, parent death).
+  sigset_t stop, old;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, &old);
+  sidecar::ExecSpec spec{HELLO_FUSE3, {"-o", "ro"}};
+  StatusOr<std::unique_ptr<sidecar::ExecMount>> m =
+      sidecar::ExecMount::Start(spec, Provider(), sidecar::ExecMount::Options{});
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_TRUE(ReadsBack(mnt_ + "/hello", "hello from exec\n", std::chrono::seconds(20)));
+  pid_t pid = (*m)->pid();
+  ASSERT_GT(pid, 0);
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line, blocked;
+  while (std::getline(status, line)) {
+    if (line.rfind("SigBlk:", 0) == 0) blocked = line.substr(7);
+  }
+  EXPECT_NE(blocked.find("0000000000000000"), std::string::npos) << "SigBlk:" << blocked;
+  auto t0 = std::chrono::steady_clock::now();
+  (*m)->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3))
+      << "SIGTERM was ignored: Stop waited for the SIGKILL grace";
 }
 
 TEST(ExecMountRefusalTest, Libfuse2BinariesAreRefusedWithTheReason) {

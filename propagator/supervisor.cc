@@ -10,7 +10,7 @@
 namespace ferry::propagator {
 namespace {
 
-std::shared_ptr<spdlog::logger> Log() { return GetLogger("propagator"); }
+std::shared_ptr<spdlog::logger> SupervisorLog() { return GetLogger("propagator"); }
 
 std::chrono::milliseconds Ms(std::chrono::steady_clock::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d);
@@ -40,8 +40,8 @@ void Supervisor::Spawn() {
   restart_at_.reset();
   SysResult<std::pair<int, int>> pair = sys_.SeqPacketPair();
   if (pair.err != 0) {
-    Log()->error("cannot make the control socketpair: {}",
-                 StatusFromErrno(pair.err, "socketpair").ToString());
+    SupervisorLog()->error("cannot make the control socketpair: {}",
+                           StatusFromErrno(pair.err, "socketpair").ToString());
     ScheduleRestart(std::chrono::steady_clock::duration::zero());
     return;
   }
@@ -57,23 +57,24 @@ void Supervisor::Spawn() {
   ++starts_;
   SysResult<pid_t> pid = sys_.Spawn(o);
   if (pid.err != 0) {
-    Log()->error("cannot start the data plane {}: {}", options_.command.front(),
-                 StatusFromErrno(pid.err, "exec").ToString());
+    SupervisorLog()->error("cannot start the data plane {}: {}", options_.command.front(),
+                           StatusFromErrno(pid.err, "exec").ToString());
     ScheduleRestart(std::chrono::steady_clock::duration::zero());
     return;
   }
   child_pid_ = pid.value;
   started_at_ = clock_.Now();
   control_ = std::move(ours);
-  Log()->info("started data plane {} as pid {} (start #{}), no capabilities, control fd {}",
-              options_.command.front(), child_pid_, starts_, theirs.get());
+  SupervisorLog()->info(
+      "started data plane {} as pid {} (start #{}), no capabilities, control fd {}",
+      options_.command.front(), child_pid_, starts_, theirs.get());
 }
 
 void Supervisor::ScheduleRestart(std::chrono::steady_clock::duration uptime) {
   if (shutting_down_) return;
   std::chrono::milliseconds delay = backoff_.NextDelay(uptime);
   restart_at_ = clock_.Now() + delay;
-  Log()->info("restarting the data plane in {} ms", delay.count());
+  SupervisorLog()->info("restarting the data plane in {} ms", delay.count());
 }
 
 void Supervisor::SignalGroup(int sig) {
@@ -91,16 +92,16 @@ void Supervisor::OnDataPlaneExit(int wait_status) {
   kill_at_.reset();
   give_up_at_.reset();
   if (shutting_down_) {
-    Log()->info("data plane pid {} exited ({})", pid, DescribeWaitStatus(wait_status));
+    SupervisorLog()->info("data plane pid {} exited ({})", pid, DescribeWaitStatus(wait_status));
     return;
   }
-  Log()->error("data plane pid {} died ({}) after {} ms", pid, DescribeWaitStatus(wait_status),
-               Ms(uptime).count());
+  SupervisorLog()->error("data plane pid {} died ({}) after {} ms", pid,
+                         DescribeWaitStatus(wait_status), Ms(uptime).count());
   if (!options_.keep_mounts_on_crash) {
     size_t n = mounts_.DetachAll();
-    Log()->warn("detached {} mount(s) of the dead data plane before restarting it", n);
+    SupervisorLog()->warn("detached {} mount(s) of the dead data plane before restarting it", n);
   } else {
-    Log()->info("keeping {} mount(s) for the next data plane to adopt", mounts_.size());
+    SupervisorLog()->info("keeping {} mount(s) for the next data plane to adopt", mounts_.size());
   }
   ScheduleRestart(uptime);
 }
@@ -112,7 +113,8 @@ void Supervisor::ReapChildren() {
     if (w.value.pid == child_pid_) {
       OnDataPlaneExit(w.value.status);
     } else {
-      Log()->debug("reaped orphan pid {} ({})", w.value.pid, DescribeWaitStatus(w.value.status));
+      SupervisorLog()->debug("reaped orphan pid {} ({})", w.value.pid,
+                             DescribeWaitStatus(w.value.status));
     }
   }
 }
@@ -122,13 +124,14 @@ void Supervisor::OnTick() {
   if (!shutting_down_ && child_pid_ == 0 && restart_at_ && now >= *restart_at_) Spawn();
   if (shutting_down_ && child_pid_ != 0) {
     if (kill_at_ && now >= *kill_at_) {
-      Log()->warn("data plane pid {} still running {} ms after SIGTERM; sending SIGKILL",
-                  child_pid_, options_.grace.count());
+      SupervisorLog()->warn("data plane pid {} still running {} ms after SIGTERM; sending SIGKILL",
+                            child_pid_, options_.grace.count());
       SignalGroup(SIGKILL);
       kill_at_.reset();
       give_up_at_ = now + options_.kill_wait;
     } else if (give_up_at_ && now >= *give_up_at_) {
-      Log()->error("data plane pid {} did not die after SIGKILL; giving up on it", child_pid_);
+      SupervisorLog()->error("data plane pid {} did not die after SIGKILL; giving up on it",
+                             child_pid_);
       child_pid_ = 0;
       control_.Reset();
     }
@@ -152,8 +155,8 @@ void Supervisor::BeginShutdown() {
   shutting_down_ = true;
   restart_at_.reset();
   if (child_pid_ == 0) return;
-  Log()->info("shutting down: SIGTERM to data plane pid {}, SIGKILL in {} ms", child_pid_,
-              options_.grace.count());
+  SupervisorLog()->info("shutting down: SIGTERM to data plane pid {}, SIGKILL in {} ms", child_pid_,
+                        options_.grace.count());
   SignalGroup(SIGTERM);
   kill_at_ = clock_.Now() + options_.grace;
 }

@@ -9,7 +9,7 @@
 namespace ferry::testing {
 namespace {
 
-std::string Parent(const std::string& path) {
+std::string ParentPath(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos || slash == 0) return "/";
   return path.substr(0, slash);
@@ -37,12 +37,12 @@ FakeSys::FakeSys() {
 void FakeSys::AddDir(const std::string& raw) {
   std::string path = Normalize(raw);
   MutexLock lock(mu_);
-  for (std::string p = path; p != "/"; p = Parent(p)) nodes_[p].dir = true;
+  for (std::string p = path; p != "/"; p = ParentPath(p)) nodes_[p].dir = true;
 }
 
 void FakeSys::AddFile(const std::string& raw, std::string content) {
   std::string path = Normalize(raw);
-  AddDir(Parent(path));
+  AddDir(ParentPath(path));
   MutexLock lock(mu_);
   nodes_[path] = Node{false, std::move(content)};
 }
@@ -157,7 +157,7 @@ SysResult<int> FakeSys::Mkdir(const std::string& raw, mode_t) {
   Record("mkdir:" + path);
   if (int e = ErrorFor("mkdir", path)) return Err<int>(e);
   if (nodes_.count(path) != 0) return Err<int>(EEXIST);
-  auto parent = nodes_.find(Parent(path));
+  auto parent = nodes_.find(ParentPath(path));
   if (parent == nodes_.end()) return Err<int>(ENOENT);
   if (!parent->second.dir) return Err<int>(ENOTDIR);
   nodes_[path] = Node{true, ""};

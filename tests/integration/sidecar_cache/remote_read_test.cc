@@ -15,7 +15,7 @@
 namespace ferry::sidecar {
 namespace {
 
-constexpr uint64_t kMi = 1 << 20;
+constexpr uint64_t kMiB = 1 << 20;
 
 class RemoteReadTest : public ::testing::Test {
  protected:
@@ -47,7 +47,7 @@ class RemoteReadTest : public ::testing::Test {
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     ASSERT_EQ(e->size, content.size());
     CacheOptions o;
-    o.memory_bytes = 64 * kMi;
+    o.memory_bytes = 64 * kMiB;
     auto cache = TieredBlockCache::Create(source, o, clock_);
     ASSERT_TRUE(cache.ok());
     ReadConcurrently(**cache, *e, path, content, 4);
@@ -64,7 +64,7 @@ class RemoteReadTest : public ::testing::Test {
 TEST_F(RemoteReadTest, HttpSourceThroughTheCache) {
   StatusOr<std::unique_ptr<testing::NginxServer>> nginx = testing::NginxServer::Start({});
   if (!nginx.ok()) GTEST_SKIP() << nginx.status().ToString();
-  std::string content = testutil::Content(20 * kMi + 12345, 11);
+  std::string content = testutil::Content(20 * kMiB + 12345, 11);
   ASSERT_TRUE(testing::WriteFile((*nginx)->root() + "/d/big.bin", content).ok());
   MountSpec spec;
   spec.name = "t";
@@ -82,7 +82,7 @@ TEST_F(RemoteReadTest, S3SourceThroughTheCache) {
   StatusOr<std::unique_ptr<testing::S3rverServer>> s3 = testing::S3rverServer::Start({"bkt"});
   if (!s3.ok()) GTEST_SKIP() << s3.status().ToString();
   testing::TempDir tmp;
-  std::string content = testutil::Content(12 * kMi + 777, 12);
+  std::string content = testutil::Content(12 * kMiB + 777, 12);
   ASSERT_TRUE(testing::WriteFile(tmp.path() + "/obj", content).ok());
   StatusOr<int> put = testing::RunCommand({"curl", "-sf", "-X", "PUT", "--data-binary",
                                            "@" + tmp.path() + "/obj",

@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const fs::path& p) {
+std::string ReadExample(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -38,7 +38,7 @@ std::vector<ExampleConfigMap> DatasetConfigMaps() {
   }
   std::sort(files.begin(), files.end());
   for (const fs::path& f : files) {
-    StatusOr<std::vector<YAML::Node>> docs = yaml::LoadAll(ReadFile(f));
+    StatusOr<std::vector<YAML::Node>> docs = yaml::LoadAll(ReadExample(f));
     EXPECT_TRUE(docs.ok()) << f << ": " << docs.status().ToString();
     if (!docs.ok()) continue;
     for (const YAML::Node& doc : *docs) {
@@ -89,7 +89,7 @@ TEST(DatasetSpecExamples, ExamplesCoverALocalAndAnS3DatasetAndFluidCredentials) 
 
 TEST(DatasetSpecExamples, CredentialsExampleHoldsTheKeysTheDatasetsName) {
   StatusOr<std::vector<YAML::Node>> docs =
-      yaml::LoadAll(ReadFile(fs::path(FERRY_SOURCE_DIR) / "examples/credentials.yaml"));
+      yaml::LoadAll(ReadExample(fs::path(FERRY_SOURCE_DIR) / "examples/credentials.yaml"));
   ASSERT_TRUE(docs.ok());
   ASSERT_EQ(docs->size(), 1u);
   const YAML::Node& secret = (*docs)[0];

@@ -8,7 +8,7 @@ namespace {
 // Concatenation by append: gcc 12 at -O3 reports false -Wstringop-overflow /
 // -Wrestrict on `"literal" + std::string`.
 template <typename... Parts>
-std::string Cat(const Parts&... parts) {
+std::string YamlCat(const Parts&... parts) {
   std::string out;
   (out.append(std::string_view(parts)), ...);
   return out;
@@ -47,9 +47,9 @@ TEST(YamlUtil, LoadAllRefusesAliasBombs) {
   // 10 levels of 10 aliases: ~10^10 scalars once expanded, a few hundred bytes of text.
   std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i <= 10; ++i) {
-    std::string prev = Cat("*a", std::to_string(i - 1));
-    text += Cat("a", std::to_string(i), ": &a", std::to_string(i), " [");
-    for (int j = 0; j < 10; ++j) text += Cat(j ? ", " : "", prev);
+    std::string prev = YamlCat("*a", std::to_string(i - 1));
+    text += YamlCat("a", std::to_string(i), ": &a", std::to_string(i), " [");
+    for (int j = 0; j < 10; ++j) text += YamlCat(j ? ", " : "", prev);
     text += "]\n";
   }
   StatusOr<std::vector<YAML::Node>> docs = LoadAll(text);
@@ -58,7 +58,7 @@ TEST(YamlUtil, LoadAllRefusesAliasBombs) {
       << docs.status().message();
 
   // One long scalar repeated through aliases is caught too.
-  std::string scalars = Cat("s: &s ", std::string(1 << 20, 'x'), "\nl: [");
+  std::string scalars = YamlCat("s: &s ", std::string(1 << 20, 'x'), "\nl: [");
   for (int i = 0; i < 16; ++i) scalars += (i ? ", *s" : "*s");
   EXPECT_FALSE(LoadAll(scalars + "]\n").ok());
 
@@ -127,10 +127,10 @@ TEST(YamlUtil, QuoteEscapesAndTruncates) {
   EXPECT_EQ(Quote("ü✓"), "\"ü✓\"");
   EXPECT_EQ(Quote("\xff\xc3"), "\"\\xff\\xc3\"");  // invalid UTF-8 never reaches JSON raw
   std::string long_text(200, 'x');
-  EXPECT_EQ(Quote(long_text), Cat("\"", std::string(80, 'x'), "...\""));
+  EXPECT_EQ(Quote(long_text), YamlCat("\"", std::string(80, 'x'), "...\""));
   // A multi-byte character cut by the limit is escaped, not split.
-  std::string cut = Cat(std::string(79, 'x'), "ü");
-  EXPECT_EQ(Quote(cut), Cat("\"", std::string(79, 'x'), "\\xc3...\""));
+  std::string cut = YamlCat(std::string(79, 'x'), "ü");
+  EXPECT_EQ(Quote(cut), YamlCat("\"", std::string(79, 'x'), "\\xc3...\""));
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ using ferry::testing::MakeReview;
 using ferry::testing::ReviewOptions;
 using ferry::testing::TestPodNames;
 
-const AdmissionHandler& Handler(SidecarMode mode = SidecarMode::kNative) {
+const AdmissionHandler& SharedHandler(SidecarMode mode = SidecarMode::kNative) {
   static auto* native = AdmissionHandler::Create(WebhookConfig{})->release();
   static auto* legacy = [] {
     WebhookConfig c;
@@ -35,8 +35,8 @@ const AdmissionHandler& Handler(SidecarMode mode = SidecarMode::kNative) {
 
 // Returns a description of the first difference, or "" when the answers are equal.
 std::string Differ(std::string_view body, SidecarMode mode = SidecarMode::kNative) {
-  HttpReply fast = Handler(mode).Mutate(body);
-  HttpReply ref = Handler(mode).MutateReference(body);
+  HttpReply fast = SharedHandler(mode).Mutate(body);
+  HttpReply ref = SharedHandler(mode).MutateReference(body);
   if (fast.status != ref.status) {
     return "status " + std::to_string(fast.status) + " vs " + std::to_string(ref.status) +
            " (" + ref.body + ")";
@@ -68,7 +68,7 @@ std::vector<std::string> CorpusReviews() {
     review["request"]["oldObject"] = pod;
     out.push_back(review.dump());
     // Already injected: the reference's own output goes back in (idempotence path).
-    HttpReply first = Handler().MutateReference(out.front());
+    HttpReply first = SharedHandler().MutateReference(out.front());
     (void)first;
   }
   return out;
@@ -90,7 +90,7 @@ TEST(FastPathTest, InjectedPodsAnswerAsTheReference) {
   for (const std::string& name : TestPodNames()) {
     nlohmann::json pod = LoadTestPod(name);
     std::string body = MakeReview(pod);
-    auto answer = ferry::testing::DecodeReviewAnswer(Handler().MutateReference(body).body);
+    auto answer = ferry::testing::DecodeReviewAnswer(SharedHandler().MutateReference(body).body);
     ASSERT_TRUE(answer.ok());
     if (!answer->has_patch) continue;
     auto patched = ferry::testing::ApplyJsonPatch(pod, answer->patch);
@@ -196,8 +196,8 @@ TEST(FastPathTest, DeepNestingFitsACivetwebSizedStack) {
                 &t, &attr,
                 [](void* arg) -> void* {
                   auto* j = static_cast<Job*>(arg);
-                  j->fast = Handler().Mutate(j->body);
-                  j->ref = Handler().MutateReference(j->body);
+                  j->fast = SharedHandler().Mutate(j->body);
+                  j->ref = SharedHandler().MutateReference(j->body);
                   return nullptr;
                 },
                 &job),

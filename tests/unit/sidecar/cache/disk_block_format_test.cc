@@ -8,7 +8,7 @@
 namespace ferry::sidecar {
 namespace {
 
-std::vector<std::byte> Bytes(const std::string& s) {
+std::vector<std::byte> ByteVector(const std::string& s) {
   auto b = std::as_bytes(std::span<const char>(s.data(), s.size()));
   return {b.begin(), b.end()};
 }
@@ -30,9 +30,9 @@ Parsed Check(const std::vector<std::byte>& file, const BlockKey& key) {
 class DiskBlockFormatTest : public ::testing::Test {
  protected:
   BlockKey key_{"dir/file\0etag|3|1", 7};
-  std::vector<std::byte> data_ = Bytes("hello block");
+  std::vector<std::byte> data_ = ByteVector("hello block");
   std::vector<std::byte> File() {
-    std::vector<std::byte> f = Bytes(EncodeBlockHeader(key_, data_));
+    std::vector<std::byte> f = ByteVector(EncodeBlockHeader(key_, data_));
     f.insert(f.end(), data_.begin(), data_.end());
     return f;
   }

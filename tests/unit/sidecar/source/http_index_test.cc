@@ -8,7 +8,7 @@
 namespace ferry::sidecar {
 namespace {
 
-constexpr int64_t kSec = 1'000'000'000;
+constexpr int64_t kNsPerSec = 1'000'000'000;
 
 std::string Fixture(const std::string& name) {
   std::ifstream in(std::string(FERRY_SOURCE_DIR) + "/tests/testdata/index/" + name,
@@ -23,7 +23,7 @@ TEST(HttpIndexTest, NginxHtml) {
   StatusOr<std::vector<IndexEntry>> got = ParseIndexPage(Fixture("nginx.html"));
   ASSERT_TRUE(got.ok());
   ASSERT_EQ(got->size(), 5u);
-  const int64_t t = 1795443060LL * kSec;  // 23-Nov-2026 14:11 UTC
+  const int64_t t = 1795443060LL * kNsPerSec;  // 23-Nov-2026 14:11 UTC
   EXPECT_EQ((*got)[0], (IndexEntry{"only", true, std::nullopt, t, false}));
   EXPECT_EQ((*got)[1], (IndexEntry{"sub dir", true, std::nullopt, t, false}));
   EXPECT_EQ((*got)[2], (IndexEntry{"a.txt", false, 6, t, false}));
@@ -43,7 +43,7 @@ TEST(HttpIndexTest, NginxJson) {
   StatusOr<std::vector<IndexEntry>> got = ParseIndexPage(Fixture("nginx.json"));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ASSERT_EQ(got->size(), 4u) << "type \"other\" is skipped";
-  const int64_t t = 1795443112LL * kSec;
+  const int64_t t = 1795443112LL * kNsPerSec;
   EXPECT_EQ((*got)[0], (IndexEntry{"only", true, std::nullopt, t, true}));
   EXPECT_EQ((*got)[2], (IndexEntry{"a.txt", false, 6, t, true}));
   EXPECT_EQ((*got)[3].name, "q\"uote.txt");

@@ -8,7 +8,7 @@
 namespace ferry::sidecar {
 namespace {
 
-std::string Fixture(const std::string& name) {
+std::string XmlFixture(const std::string& name) {
   std::ifstream in(std::string(FERRY_SOURCE_DIR) + "/tests/testdata/s3/" + name, std::ios::binary);
   EXPECT_TRUE(in) << name;
   std::ostringstream ss;
@@ -17,7 +17,7 @@ std::string Fixture(const std::string& name) {
 }
 
 TEST(S3XmlTest, ParsesS3rverPage) {
-  StatusOr<S3ListPage> page = ParseListObjectsV2(Fixture("list_s3rver_root.xml"));
+  StatusOr<S3ListPage> page = ParseListObjectsV2(XmlFixture("list_s3rver_root.xml"));
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   ASSERT_EQ(page->objects.size(), 1u);
   EXPECT_EQ(page->objects[0].key, "top.txt");
@@ -29,7 +29,7 @@ TEST(S3XmlTest, ParsesS3rverPage) {
 }
 
 TEST(S3XmlTest, ParsesTruncatedPageWithEscapesAndLargeSizes) {
-  StatusOr<S3ListPage> page = ParseListObjectsV2(Fixture("list_aws_truncated.xml"));
+  StatusOr<S3ListPage> page = ParseListObjectsV2(XmlFixture("list_aws_truncated.xml"));
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_TRUE(page->truncated);
   EXPECT_EQ(page->next_continuation_token, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
@@ -43,32 +43,32 @@ TEST(S3XmlTest, ParsesTruncatedPageWithEscapesAndLargeSizes) {
 }
 
 TEST(S3XmlTest, EmptyListing) {
-  StatusOr<S3ListPage> page = ParseListObjectsV2(Fixture("list_empty.xml"));
+  StatusOr<S3ListPage> page = ParseListObjectsV2(XmlFixture("list_empty.xml"));
   ASSERT_TRUE(page.ok());
   EXPECT_TRUE(page->objects.empty());
   EXPECT_TRUE(page->common_prefixes.empty());
 }
 
 TEST(S3XmlTest, RejectsMalformedPages) {
-  EXPECT_EQ(ParseListObjectsV2(Fixture("list_bad_size.xml")).status().code(),
+  EXPECT_EQ(ParseListObjectsV2(XmlFixture("list_bad_size.xml")).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseListObjectsV2(Fixture("list_truncated_no_token.xml")).status().code(),
+  EXPECT_EQ(ParseListObjectsV2(XmlFixture("list_truncated_no_token.xml")).status().code(),
             StatusCode::kInternal);
   EXPECT_FALSE(ParseListObjectsV2("").ok());
   EXPECT_FALSE(ParseListObjectsV2("<x/>").ok());
-  EXPECT_FALSE(ParseListObjectsV2(Fixture("error_access_denied.xml")).ok());
+  EXPECT_FALSE(ParseListObjectsV2(XmlFixture("error_access_denied.xml")).ok());
   EXPECT_FALSE(ParseListObjectsV2("<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>").ok());
 }
 
 TEST(S3XmlTest, ParsesErrors) {
-  S3Error e = ParseS3Error(Fixture("error_access_denied.xml"));
+  S3Error e = ParseS3Error(XmlFixture("error_access_denied.xml"));
   EXPECT_EQ(e.code, "AccessDenied");
   EXPECT_EQ(e.message, "Access Denied");
-  e = ParseS3Error(Fixture("error_invalid_key.xml"));
+  e = ParseS3Error(XmlFixture("error_invalid_key.xml"));
   EXPECT_EQ(e.code, "InvalidAccessKeyId");
   EXPECT_TRUE(ParseS3Error("").code.empty());
   EXPECT_TRUE(ParseS3Error("not xml").code.empty());
-  EXPECT_TRUE(ParseS3Error(Fixture("list_empty.xml")).code.empty());
+  EXPECT_TRUE(ParseS3Error(XmlFixture("list_empty.xml")).code.empty());
 }
 
 }  // namespace

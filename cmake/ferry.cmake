@@ -25,6 +25,35 @@ endfunction()
 ferry_pch_host(ferry_pch_lib HEADERS ${FERRY_PCH_HEADERS}
   LIBS spdlog::spdlog nlohmann_json::nlohmann_json Threads::Threads)
 
+# Unity (jumbo) builds: each target compiles its sources in batches of
+# FERRY_UNITY_BATCH_SIZE files per translation unit, so the headers they share
+# (the standard library, nlohmann/json, spdlog, gtest) are parsed and
+# instantiated once per batch instead of once per file. On by default (CI time);
+# -DFERRY_UNITY=OFF when editing one file over and over. File-local names
+# (anonymous namespaces, static functions) of the files in one batch share a
+# scope: a collision is a compile error. Rename the helper if the file is yours;
+# otherwise list the file with ferry_unity_skip() next to the target that owns it.
+option(FERRY_UNITY "Unity builds (batches of FERRY_UNITY_BATCH_SIZE sources)" ON)
+set(FERRY_UNITY_BATCH_SIZE 8 CACHE STRING "Sources per unity translation unit")
+
+# ferry_unity(TARGET): turns the unity build on for TARGET if FERRY_UNITY.
+function(ferry_unity name)
+  if(FERRY_UNITY)
+    set_target_properties(${name} PROPERTIES UNITY_BUILD ON
+      UNITY_BUILD_BATCH_SIZE ${FERRY_UNITY_BATCH_SIZE})
+  endif()
+endfunction()
+
+# ferry_unity_skip(FILE...): FILEs (relative to the calling CMakeLists.txt's
+# folder) compile on their own, outside any unity batch. Call it from the
+# folder whose CMakeLists.txt creates the target (source properties are per folder).
+function(ferry_unity_skip)
+  foreach(f ${ARGN})
+    get_filename_component(f ${f} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+    set_source_files_properties(${f} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+  endforeach()
+endfunction()
+
 # ferry_precompile(NAME HOST): NAME uses HOST's precompiled header.
 function(ferry_precompile name host)
   if(FERRY_PCH AND TARGET ${host})
@@ -45,6 +74,7 @@ function(ferry_library name dir)
   endif()
   add_library(${name} STATIC ${srcs})
   ferry_precompile(${name} ferry_pch_lib)
+  ferry_unity(${name})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PUBLIC ${ARGN} PRIVATE ferry_warnings)
 endfunction()
@@ -52,6 +82,7 @@ endfunction()
 # ferry_executable(NAME MAIN [DEPS ...])
 function(ferry_executable name main)
   add_executable(${name} ${main})
+  ferry_precompile(${name} ferry_pch_lib)
   target_link_libraries(${name} PRIVATE ${ARGN} ferry_warnings)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
 endfunction()
@@ -69,6 +100,7 @@ function(ferry_test_dir name labels dir)
   endif()
   add_executable(${name} ${srcs})
   ferry_precompile(${name} ferry_pch_test)
+  ferry_unity(${name})
   target_link_libraries(${name} PRIVATE ${ARGN} ferry_test_support GTest::gmock GTest::gtest_main
     ferry_warnings)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)

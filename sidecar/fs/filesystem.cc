@@ -46,6 +46,7 @@ Filesystem::Filesystem(DataSource& source, BlockCache* cache, FilesystemOptions 
     : source_(source),
       cache_(cache),
       options_(options),
+      clock_(clock),
       metadata_(source, clock, ToMetadataOptions(options), this) {}
 
 Filesystem::~Filesystem() = default;
@@ -54,6 +55,12 @@ StatusOr<InodeRecord> Filesystem::Record(uint64_t ino) const {
   std::optional<InodeRecord> rec = inodes_.Get(ino);
   if (!rec) return Stale(ino);
   return std::move(*rec);
+}
+
+Attr Filesystem::ReportAttr(uint64_t ino, const Entry& e) {
+  Attr a = MakeAttr(ino, e);
+  if (e.type == EntryType::kFile) inodes_.NoteKernelAttr(ino, a.size, clock_.Now());
+  return a;
 }
 
 Attr Filesystem::MakeAttr(uint64_t ino, const Entry& e) const {
@@ -100,7 +107,7 @@ StatusOr<EntryReply> Filesystem::Lookup(uint64_t parent, std::string_view name) 
   EntryReply r;
   r.ino = rec.ino;
   r.generation = rec.generation;
-  r.attr = MakeAttr(rec.ino, e);
+  r.attr = ReportAttr(rec.ino, e);
   r.attr_timeout = options_.attr_ttl;
   r.entry_timeout = options_.entry_ttl;
   return r;
@@ -119,7 +126,7 @@ StatusOr<AttrReply> Filesystem::GetAttr(uint64_t ino) {
   if (e.type != rec.type) {
     return ErrnoStatus(StatusCode::kNotFound, ESTALE, "replaced by another type: " + rec.path);
   }
-  return AttrReply{MakeAttr(ino, e), options_.attr_ttl};
+  return AttrReply{ReportAttr(ino, e), options_.attr_ttl};
 }
 
 StatusOr<std::string> Filesystem::ReadLink(uint64_t ino) {
@@ -193,7 +200,7 @@ Status Filesystem::ReadDirImpl(uint64_t fh, uint64_t offset, bool plus,
       InodeRecord rec = inodes_.Acquire(path, e.type);
       d.entry.ino = rec.ino;
       d.entry.generation = rec.generation;
-      d.entry.attr = MakeAttr(rec.ino, e);
+      d.entry.attr = ReportAttr(rec.ino, e);
       d.entry.attr_timeout = options_.attr_ttl;
       d.entry.entry_timeout = options_.entry_ttl;
       if (!add(d)) {
@@ -223,6 +230,13 @@ StatusOr<OpenReply> Filesystem::Open(uint64_t ino, int flags) {
   if (e.type != EntryType::kFile) {
     return ErrnoStatus(StatusCode::kNotFound, ESTALE, "no longer a regular file: " + rec.path);
   }
+  // The file changed size since we last told the kernel its size: the kernel
+  // keeps that size until it asks again (an expired attribute is not
+  // refreshed by open or read), so cached reads would mix the new bytes with
+  // the old length (zeros past a shrunk end, a grown one cut off). This
+  // handle reads direct: exactly the version it opened, EOF at its end.
+  const bool size_unknown_to_kernel =
+      rec.kernel_attr_at != std::chrono::steady_clock::time_point{} && e.size != rec.kernel_size;
   auto handle = std::make_shared<FileHandle>();
   handle->path = rec.path;
   handle->version = e;
@@ -242,11 +256,17 @@ StatusOr<OpenReply> Filesystem::Open(uint64_t ino, int flags) {
   r.fh = next_fh_.fetch_add(1);
   handle->ino = ino;
   if (handle->fd.valid()) r.backing_id = AcquireBacking(ino, handle->fd.get());
+  if (size_unknown_to_kernel && r.backing_id == 0) {
+    r.direct_io = true;
+    direct_opens_++;
+    // And the kernel is told to ask again, so later opens are cached.
+    if (InvalidationSink* sink = sink_.load()) sink->InvalidateInode(ino);
+  }
   std::string version = e.VersionKey();
   opens_++;
   MutexLock lock(mu_);
   std::string& seen = open_versions_[ino];
-  r.keep_cache = seen == version;
+  r.keep_cache = seen == version && !r.direct_io;
   seen = std::move(version);
   if (r.keep_cache) keep_cache_opens_++;
   files_[r.fh] = std::move(handle);
@@ -384,6 +404,7 @@ FilesystemStats Filesystem::Stats() const {
   s.keep_cache_opens = keep_cache_opens_.load();
   s.read_bytes = read_bytes_.load();
   s.passthrough_opens = passthrough_opens_.load();
+  s.direct_opens = direct_opens_.load();
   s.passthrough = passthrough_on_.load();
   return s;
 }

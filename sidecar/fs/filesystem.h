@@ -95,6 +95,7 @@ struct OpenReply {
   bool keep_cache = false;  // FOPEN_KEEP_CACHE
   bool cache_dir = false;   // FOPEN_CACHE_DIR (opendir only)
   int32_t backing_id = 0;   // > 0: FOPEN_PASSTHROUGH with this backing file
+  bool direct_io = false;   // FOPEN_DIRECT_IO: bypass the kernel page cache
 };
 
 struct DirEntry {
@@ -121,6 +122,7 @@ struct FilesystemStats {
   uint64_t keep_cache_opens = 0;
   uint64_t read_bytes = 0;
   uint64_t passthrough_opens = 0;  // opens served by the kernel from a backing file
+  uint64_t direct_opens = 0;       // opens of a file whose size the kernel had wrong
   bool passthrough = false;        // passthrough is on for this mount
 };
 
@@ -219,6 +221,9 @@ class Filesystem final : private MetadataCache::Observer {
 
   StatusOr<InodeRecord> Record(uint64_t ino) const;
   Attr MakeAttr(uint64_t ino, const Entry& e) const;
+  // MakeAttr for a reply that sets the kernel's attributes of a live inode:
+  // remembers the size the kernel now has (see Open).
+  Attr ReportAttr(uint64_t ino, const Entry& e);
   Status ReadDirImpl(uint64_t fh, uint64_t offset, bool plus,
                      const std::function<bool(const DirEntry&)>& add);
   StatusOr<size_t> ReadFd(int fd, uint64_t offset, std::span<std::byte> out);
@@ -236,6 +241,7 @@ class Filesystem final : private MetadataCache::Observer {
   DataSource& source_;
   BlockCache* const cache_;
   const FilesystemOptions options_;
+  Clock& clock_;
   InodeTable inodes_;
   MetadataCache metadata_;
   std::atomic<InvalidationSink*> sink_{nullptr};
@@ -244,6 +250,7 @@ class Filesystem final : private MetadataCache::Observer {
   std::atomic<uint64_t> keep_cache_opens_{0};
   std::atomic<uint64_t> read_bytes_{0};
   std::atomic<uint64_t> passthrough_opens_{0};
+  std::atomic<uint64_t> direct_opens_{0};
   std::atomic<BackingRegistrar*> registrar_{nullptr};
   std::atomic<bool> passthrough_on_{false};
 

@@ -305,7 +305,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   // the kernel (6.18) fails a passthrough open that also asks for
   // FOPEN_KEEP_CACHE with EIO.
   fi->keep_cache = r->keep_cache && r->backing_id == 0 ? 1 : 0;
-  fi->direct_io = 0;
+  fi->direct_io = r->direct_io ? 1 : 0;
   fi->noflush = 1;
   t_open_backing_id = r->backing_id;  // IoWritev adds FOPEN_PASSTHROUGH
   int sent = fuse_reply_open(req, fi);

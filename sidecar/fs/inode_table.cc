@@ -99,6 +99,15 @@ InodeRecord InodeTable::Acquire(std::string_view path, EntryType type) {
   return rec;
 }
 
+void InodeTable::NoteKernelAttr(uint64_t ino, uint64_t size,
+                                std::chrono::steady_clock::time_point at) {
+  MutexLock lock(mu_);
+  auto it = by_ino_.find(ino);
+  if (it == by_ino_.end()) return;
+  it->second.kernel_size = size;
+  it->second.kernel_attr_at = at;
+}
+
 std::optional<InodeRecord> InodeTable::Get(uint64_t ino) const {
   MutexLock lock(mu_);
   auto it = by_ino_.find(ino);

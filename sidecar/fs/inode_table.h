@@ -16,6 +16,7 @@
 // nlookup, type) to a restarted data plane so the kernel's nodeids stay valid.
 // Thread-safe.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -37,6 +38,10 @@ struct InodeRecord {
   uint64_t nlookup = 0;
   EntryType type = EntryType::kFile;
   std::string path;  // dataset-relative; "" = root
+  // The file size last sent to the kernel in an attribute reply, and when
+  // (a default time point: none since this data plane started).
+  uint64_t kernel_size = 0;
+  std::chrono::steady_clock::time_point kernel_attr_at{};
 };
 
 class InodeTable {
@@ -64,6 +69,9 @@ class InodeTable {
   // Drops `n` lookups; returns true when the record was removed. Unknown
   // inos and the root are ignored (false); counts never go below zero.
   bool Forget(uint64_t ino, uint64_t n);
+
+  // Records the size sent to the kernel for `ino` at `at`. Unknown inos are ignored.
+  void NoteKernelAttr(uint64_t ino, uint64_t size, std::chrono::steady_clock::time_point at);
 
   size_t Size() const;
 

@@ -290,7 +290,8 @@ TEST_F(FilesystemTest, ObjectChangedUnderOpenHandleIsEio) {
   std::string buf(4, '\0');
   auto n = fs->Read(h->fh, 0, std::as_writable_bytes(std::span<char>(buf)));
   EXPECT_EQ(ToErrno(n.status()), EIO);
-  // The next open sees the new version without waiting for the TTL.
+  // The next open sees the new version without waiting for the TTL (direct:
+  // the kernel still has the old size).
   EXPECT_EQ(ReadAll(*fs, e->ino), "other");
 }
 
@@ -328,6 +329,36 @@ TEST_F(FilesystemTest, SourceErrorsPropagate) {
   EXPECT_EQ(ToErrno(fs->OpenDir(d->ino).status()), EIO);
   src_.FailPath("dir0", Status());
   EXPECT_TRUE(fs->OpenDir(d->ino).ok());
+}
+
+TEST_F(FilesystemTest, AResizedFileOpensDirectUntilTheKernelKnowsItsSize) {
+  auto fs = Make();  // 1 s TTLs
+  auto f = fs->Lookup(kRootIno, "top");  // the kernel now has size 10
+  ASSERT_TRUE(f.ok());
+  auto before = fs->Open(f->ino, O_RDONLY);
+  ASSERT_TRUE(before.ok());
+  EXPECT_FALSE(before->direct_io);
+  fs->Release(before->fh);
+  src_.PutFile("top", "0123456789abcdef");  // grows
+  clock_.Advance(std::chrono::seconds(2));  // metadata stale; the kernel keeps size 10
+  auto open = fs->Open(f->ino, O_RDONLY);
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  EXPECT_TRUE(open->direct_io);  // reads give exactly the 16 bytes, EOF at 16
+  EXPECT_FALSE(open->keep_cache);
+  EXPECT_EQ(sink_.inodes.back(), f->ino);  // and the kernel is told to ask again
+  fs->Release(open->fh);
+  ASSERT_TRUE(fs->GetAttr(f->ino).ok());  // it asks: size 16
+  auto after = fs->Open(f->ino, O_RDONLY);
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(after->direct_io);
+  fs->Release(after->fh);
+  src_.PutFile("top", "fedcba9876543210");  // same size: cached, page cache dropped at open
+  clock_.Advance(std::chrono::seconds(2));
+  auto same = fs->Open(f->ino, O_RDONLY);
+  EXPECT_FALSE(same->direct_io);
+  EXPECT_FALSE(same->keep_cache);
+  fs->Release(same->fh);
+  EXPECT_EQ(fs->Stats().direct_opens, 1u);
 }
 
 TEST_F(FilesystemTest, InodesSurviveHandOver) {

@@ -34,7 +34,7 @@ using testing::FuseMountGuard;
 using testing::ScopedTempDir;
 using testing::WaitUntil;
 
-enum class Mode { kPath, kFd };
+enum class MountWay { kPath, kFd };
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -74,7 +74,7 @@ class CountingRegistrar final : public BackingRegistrar {
   std::unique_ptr<BackingRegistrar> device_;
 };
 
-class PassthroughTest : public ::testing::TestWithParam<Mode> {
+class PassthroughTest : public ::testing::TestWithParam<MountWay> {
  protected:
   void SetUp() override {
     std::string why = testing::FuseUnavailableReason();
@@ -105,7 +105,7 @@ class PassthroughTest : public ::testing::TestWithParam<Mode> {
     fs_ = fs.get();
     FuseServerOptions options;
     StatusOr<std::unique_ptr<FuseServer>> server = Internal("not started");
-    if (GetParam() == Mode::kPath) {
+    if (GetParam() == MountWay::kPath) {
       server = FuseServer::StartOnPath(mnt_, std::move(fs), std::move(options));
     } else {
       auto fd = testing::MountDevFuse(mnt_);
@@ -232,7 +232,7 @@ TEST_P(PassthroughTest, OptionOffKeepsEveryReadInFerry) {
 }
 
 TEST_P(PassthroughTest, RefusedRegistrationFallsBackToFerryReads) {
-  if (GetParam() == Mode::kPath) GTEST_SKIP() << "the registrar is injected in StartOnFd only";
+  if (GetParam() == MountWay::kPath) GTEST_SKIP() << "the registrar is injected in StartOnFd only";
   START_OR_SKIP(/*passthrough=*/true, /*fail_registration=*/true);
   EXPECT_EQ(Slurp(mnt_ + "/big"), Slurp(src_ + "/big"));
   EXPECT_EQ(Slurp(mnt_ + "/small"), "hello passthrough\n");
@@ -243,9 +243,9 @@ TEST_P(PassthroughTest, RefusedRegistrationFallsBackToFerryReads) {
   EXPECT_EQ(registrar_->opens.load(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, PassthroughTest, ::testing::Values(Mode::kPath, Mode::kFd),
-                         [](const ::testing::TestParamInfo<Mode>& p) {
-                           return p.param == Mode::kPath ? "StartOnPath" : "StartOnFd";
+INSTANTIATE_TEST_SUITE_P(Modes, PassthroughTest, ::testing::Values(MountWay::kPath, MountWay::kFd),
+                         [](const ::testing::TestParamInfo<MountWay>& p) {
+                           return p.param == MountWay::kPath ? "StartOnPath" : "StartOnFd";
                          });
 
 }  // namespace

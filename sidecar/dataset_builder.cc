@@ -12,7 +12,7 @@ namespace {
 
 constexpr const char* kFsKeys[] = {"attr_ttl", "entry_ttl", "negative_ttl", "dir_ttl",
                                    "list_on_lookup", "uid", "gid", "direct_io",
-                                   "passthrough"};
+                                   "passthrough", "passthrough_min_size"};
 
 bool IsFsKey(const std::string& k) {
   for (const char* f : kFsKeys) {
@@ -40,6 +40,13 @@ Status ApplyFsOption(const std::string& k, const std::string& v, FilesystemOptio
     FERRY_ASSIGN_OR_RETURN(fs.local_direct_io, ParseBoolOption(k, v));
   } else if (k == "passthrough") {
     FERRY_ASSIGN_OR_RETURN(fs.passthrough, ParseBoolOption(k, v));
+  } else if (k == "passthrough_min_size") {
+    StatusOr<uint64_t> n = ParseByteSize(v);
+    if (!n.ok()) {
+      return InvalidArgument("option passthrough_min_size: \"" + v +
+                             "\" is not a size (e.g. 0, 512Ki, 1Mi)");
+    }
+    fs.passthrough_min_bytes = *n;
   } else if (k == "uid" || k == "gid") {
     FERRY_ASSIGN_OR_RETURN(uint64_t n, ParseUintOption(k, v));
     if (n > 0xffffffffull) return InvalidArgument("option " + k + ": too large");

@@ -8,7 +8,8 @@
 // Option keys (spec.options, or -o of the standalone mount):
 //   filesystem: attr_ttl, entry_ttl, negative_ttl, dir_ttl ("30", "30s",
 //               "500ms", "5m", "1h"), list_on_lookup, uid, gid, direct_io,
-//               passthrough (local://: FUSE passthrough, default on)
+//               passthrough (local://: FUSE passthrough, default on),
+//               passthrough_min_size (default 0)
 //   cache:      cache_*, prefetch_*, block_size (docs/cache.md)
 //   source:     endpoint, region, style, anonymous, list, tls_verify, ca_file,
 //               connections, timeout (docs/sources.md)

@@ -115,8 +115,11 @@ StatusOr<EntryReply> Filesystem::Lookup(uint64_t parent, std::string_view name) 
 
 void Filesystem::Forget(uint64_t ino, uint64_t nlookup) {
   if (inodes_.Forget(ino, nlookup)) {
-    MutexLock lock(mu_);
-    open_versions_.erase(ino);
+    {
+      MutexLock lock(mu_);
+      open_versions_.erase(ino);
+    }
+    ForgetBacking(ino);
   }
 }
 
@@ -255,7 +258,12 @@ StatusOr<OpenReply> Filesystem::Open(uint64_t ino, int flags) {
   OpenReply r;
   r.fh = next_fh_.fetch_add(1);
   handle->ino = ino;
-  if (handle->fd.valid()) r.backing_id = AcquireBacking(ino, handle->fd.get());
+  if (handle->fd.valid()) {
+    // Small files stay in the FUSE page cache (kept across opens, no backing
+    // file to open per open(2)); large ones go to the backing file.
+    r.backing_id = AcquireBacking(ino, handle->fd.get(), e.VersionKey(),
+                                  e.size >= options_.passthrough_min_bytes);
+  }
   if (size_unknown_to_kernel && r.backing_id == 0) {
     r.direct_io = true;
     direct_opens_++;
@@ -350,14 +358,33 @@ void Filesystem::Release(uint64_t fh) {
   if (cache_ != nullptr) cache_->Release(fh);
 }
 
-int32_t Filesystem::AcquireBacking(uint64_t ino, int fd) {
-  BackingRegistrar* registrar = passthrough_on_.load() ? registrar_.load() : nullptr;
+int32_t Filesystem::AcquireBacking(uint64_t ino, int fd, const std::string& version, bool want) {
+  BackingRegistrar* registrar = passthrough_on_.load() && want ? registrar_.load() : nullptr;
   MutexLock lock(backing_mu_);
   Backing& b = backings_[ino];
-  if (b.opens++ > 0 || registrar == nullptr) {
+  if (b.opens == 0 && b.id > 0 && registrar == nullptr) {
+    // An idle registration, but this open goes through ferry: drop it.
+    BackingRegistrar* closer = registrar_.load();
+    if (closer != nullptr) closer->Close(b.id);
+    b.id = 0;
+  }
+  if (b.opens > 0 || registrar == nullptr) {
+    // Open handles pin the inode's mode and backing file (the kernel's rule),
+    // whatever the version now is.
+    b.opens++;
     if (b.id > 0) passthrough_opens_++;
     return b.id;
   }
+  if (b.id > 0 && b.version == version) {  // idle registration of this very file: reuse
+    b.opens++;
+    passthrough_opens_++;
+    return b.id;
+  }
+  if (b.id > 0) {  // the file changed since: its registration is stale
+    registrar->Close(b.id);
+    b.id = 0;
+  }
+  b.opens = 1;
   StatusOr<int32_t> id = registrar->Open(fd);
   if (!id.ok()) {
     // Whatever failed (the backing file system stacks too deep, lacks
@@ -369,6 +396,7 @@ int32_t Filesystem::AcquireBacking(uint64_t ino, int fd) {
     return 0;
   }
   b.id = *id;
+  b.version = version;
   passthrough_opens_++;
   return b.id;
 }
@@ -376,13 +404,34 @@ int32_t Filesystem::AcquireBacking(uint64_t ino, int fd) {
 void Filesystem::ReleaseBacking(uint64_t ino) {
   MutexLock lock(backing_mu_);
   auto it = backings_.find(ino);
-  if (it == backings_.end()) return;
-  if (--it->second.opens > 0) return;
-  int32_t id = it->second.id;
-  backings_.erase(it);
+  if (it == backings_.end() || --it->second.opens > 0) return;
+  if (it->second.id == 0) {
+    backings_.erase(it);
+    return;
+  }
+  // Kept for the next open of the same file (no round trip to the propagator
+  // then) until the kernel forgets the inode or kMaxIdleBackings newer idle
+  // ones push it out.
+  idle_backings_.push_back(ino);
+  while (idle_backings_.size() > kMaxIdleBackings) {
+    uint64_t old = idle_backings_.front();
+    idle_backings_.pop_front();
+    auto o = backings_.find(old);
+    if (o != backings_.end() && o->second.opens == 0) DropBackingLocked(o);
+  }
+}
+
+void Filesystem::DropBackingLocked(std::unordered_map<uint64_t, Backing>::iterator it) {
   // Closed even if passthrough was turned off since it was registered.
   BackingRegistrar* registrar = registrar_.load();
-  if (id > 0 && registrar != nullptr) registrar->Close(id);
+  if (it->second.id > 0 && registrar != nullptr) registrar->Close(it->second.id);
+  backings_.erase(it);
+}
+
+void Filesystem::ForgetBacking(uint64_t ino) {
+  MutexLock lock(backing_mu_);
+  auto it = backings_.find(ino);
+  if (it != backings_.end() && it->second.opens == 0) DropBackingLocked(it);
 }
 
 StatFsReply Filesystem::StatFs() const {
@@ -405,6 +454,10 @@ FilesystemStats Filesystem::Stats() const {
   s.read_bytes = read_bytes_.load();
   s.passthrough_opens = passthrough_opens_.load();
   s.direct_opens = direct_opens_.load();
+  {
+    MutexLock lock(mu_);
+    s.open_handles = files_.size();
+  }
   s.passthrough = passthrough_on_.load();
   return s;
 }

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
@@ -55,6 +56,10 @@ struct FilesystemOptions {
   // to the backing file and its page cache, not through ferry. Decided at
   // INIT (EnablePassthrough); off or unavailable, reads go through ferry.
   bool passthrough = false;
+  // Files smaller than this are read through ferry (and the FUSE page cache)
+  // even with passthrough on. 0 by default: measured, small files gain from
+  // passthrough too (bench/results/local_fs.md).
+  uint64_t passthrough_min_bytes = 0;
   uint32_t uid = 0;            // owner reported for every file
   uint32_t gid = 0;
 
@@ -123,6 +128,7 @@ struct FilesystemStats {
   uint64_t read_bytes = 0;
   uint64_t passthrough_opens = 0;  // opens served by the kernel from a backing file
   uint64_t direct_opens = 0;       // opens of a file whose size the kernel had wrong
+  uint64_t open_handles = 0;       // file handles not yet released
   bool passthrough = false;        // passthrough is on for this mount
 };
 
@@ -149,8 +155,9 @@ class Filesystem final : private MetadataCache::Observer {
   // options().passthrough asks for it: opens of files with a local fd then
   // carry a backing id. All opens of one inode share one registration (the
   // kernel refuses two backing files, or a mix of passthrough and cached
-  // opens, on one inode); it is closed when the inode's last handle is
-  // released. The first failed registration turns passthrough off for the
+  // opens, on one inode). It stays after the last handle is released, for
+  // the next open of the same file version, until the kernel forgets the
+  // inode or kMaxIdleBackings newer idle ones push it out. The first failed registration turns passthrough off for the
   // mount (logged once). `registrar` must outlive the serving.
   void EnablePassthrough(BackingRegistrar* registrar) {
     registrar_.store(registrar);
@@ -212,7 +219,9 @@ class Filesystem final : private MetadataCache::Observer {
   struct Backing {
     int32_t id = 0;  // 0: the inode's handles are served by ferry
     int opens = 0;
+    std::string version;  // VersionKey of the registered file
   };
+  static constexpr size_t kMaxIdleBackings = 4096;
   struct DirHandle {
     uint64_t ino = 0;
     std::string path;
@@ -229,8 +238,12 @@ class Filesystem final : private MetadataCache::Observer {
   StatusOr<size_t> ReadFd(int fd, uint64_t offset, std::span<std::byte> out);
   StatusOr<std::shared_ptr<FileHandle>> Handle(uint64_t fh) const;
   // The backing id for a new handle on `ino` (0: not passthrough).
-  int32_t AcquireBacking(uint64_t ino, int fd);
+  // `want`: this open would use passthrough if the inode's state allows.
+  int32_t AcquireBacking(uint64_t ino, int fd, const std::string& version, bool want);
   void ReleaseBacking(uint64_t ino);
+  void ForgetBacking(uint64_t ino);
+  void DropBackingLocked(std::unordered_map<uint64_t, Backing>::iterator it)
+      FERRY_REQUIRES(backing_mu_);
   // Counts a read's bytes; a changed object invalidates its metadata (EIO: reopen it).
   StatusOr<size_t> CountRead(const FileHandle& h, StatusOr<size_t> n);
 
@@ -259,6 +272,8 @@ class Filesystem final : private MetadataCache::Observer {
   // before mu_, never after it.
   Mutex backing_mu_;
   std::unordered_map<uint64_t, Backing> backings_ FERRY_GUARDED_BY(backing_mu_);
+  // Inos whose registration went idle, oldest first (may hold stale entries).
+  std::deque<uint64_t> idle_backings_ FERRY_GUARDED_BY(backing_mu_);
 
   // Guards the maps below. Leaf lock: never held across source, cache or
   // sink calls, nor together with another lock.

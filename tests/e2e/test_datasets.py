@@ -26,8 +26,13 @@ def test_dataset_at_start_then_added_and_removed_live(ferry):
     assert fp.cat("/datasets/a/hello.txt") == "hello from a\n"
     assert fp.cat("/datasets/a/sub/n.txt") == "aaa"
     if kernel_has_fuse_passthrough():
-        # The unprivileged data plane got its backing files registered by the
-        # propagator: the kernel reads local:// files directly.
+        # A file of 1 MiB or more is read by passthrough: the unprivileged data
+        # plane had the propagator register it (a refusal would turn
+        # passthrough off for the dataset, and status.json would say so).
+        big = "ferry" * (300 * 1024)
+        with open(os.path.join(fp.data_dir, "a", "big.txt"), "w") as fh:
+            fh.write(big)
+        wait_for(lambda: fp.cat("/datasets/a/big.txt") == big, what="big.txt read in the app")
         wait_for(lambda: ((fp.status() or {}).get("datasets", {}).get("a", {})
                           .get("passthrough")), what="passthrough for a in status.json")
     running_app = fp.pod[fp.app].pid

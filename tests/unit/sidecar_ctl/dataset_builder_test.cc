@@ -67,6 +67,12 @@ TEST_F(DatasetBuilderTest, PassthroughIsLocalOnlyAndCanBeTurnedOff) {
       BuildDataset(Spec("s3://bucket/", {{"endpoint", "http://127.0.0.1:9"}}), Env(true));
   ASSERT_TRUE(remote.ok()) << remote.status().ToString();
   EXPECT_FALSE(remote->fs_options.passthrough);
+  StatusOr<BuiltDataset> min =
+      BuildDataset(Spec("local://" + dir.path(), {{"passthrough_min_size", "256Ki"}}), Env(true));
+  ASSERT_TRUE(min.ok()) << min.status().ToString();
+  EXPECT_EQ(min->fs_options.passthrough_min_bytes, 256u << 10);
+  EXPECT_FALSE(
+      BuildDataset(Spec("local://" + dir.path(), {{"passthrough_min_size", "big"}}), Env(true)).ok());
   StatusOr<BuiltDataset> bad =
       BuildDataset(Spec("local://" + dir.path(), {{"passthrough", "maybe"}}), Env(true));
   ASSERT_FALSE(bad.ok());

@@ -397,6 +397,7 @@ class PassthroughBookkeepingTest : public ::testing::Test {
     source_ = std::make_unique<LocalSource>(dir_.path());
     FilesystemOptions o = FilesystemOptions::ForLocal();
     o.passthrough = true;
+    o.passthrough_min_bytes = 0;
     fs_ = std::make_unique<Filesystem>(*source_, nullptr, o, clock_);
     x_ = fs_->Lookup(kRootIno, "x")->ino;
     y_ = fs_->Lookup(kRootIno, "y")->ino;
@@ -428,17 +429,46 @@ TEST_F(PassthroughBookkeepingTest, OpenHandlesOfOneInodeShareOneRegistration) {
   EXPECT_NE(a->backing_id, c->backing_id);
   EXPECT_EQ(reg_.opens, 2);
   fs_->Release(a->fh);
-  EXPECT_EQ(reg_.live.count(b->backing_id), 1u);  // b still open
   fs_->Release(b->fh);
-  EXPECT_EQ(reg_.live.count(b->backing_id), 0u);  // closed with the last handle
-  auto d = fs_->Open(x_, O_RDONLY);  // a fresh registration after that
+  EXPECT_EQ(reg_.live.count(b->backing_id), 1u);  // kept idle for the next open
+  auto d = fs_->Open(x_, O_RDONLY);  // same file version: reused, no round trip
   ASSERT_TRUE(d.ok());
-  EXPECT_GT(d->backing_id, 0);
-  EXPECT_EQ(reg_.opens, 3);
-  fs_->Release(c->fh);
+  EXPECT_EQ(d->backing_id, a->backing_id);
+  EXPECT_EQ(reg_.opens, 2);
   fs_->Release(d->fh);
+  std::ofstream(dir_.path() + "/x") << "changed, longer";  // a new version of x
+  clock_.Advance(std::chrono::seconds(5));                 // past the metadata TTL
+  auto e = fs_->Open(x_, O_RDONLY);
+  ASSERT_TRUE(e.ok());
+  EXPECT_GT(e->backing_id, 0);
+  EXPECT_NE(e->backing_id, a->backing_id);  // the stale registration was replaced
+  EXPECT_EQ(reg_.live.count(a->backing_id), 0u);
+  fs_->Release(e->fh);
+  fs_->Release(c->fh);
+  fs_->Forget(x_, 1);  // the kernel forgets the inodes: registrations closed
+  fs_->Forget(y_, 1);
   EXPECT_TRUE(reg_.live.empty());
-  EXPECT_EQ(fs_->Stats().passthrough_opens, 4u);
+  EXPECT_EQ(fs_->Stats().passthrough_opens, 5u);
+}
+
+TEST(PassthroughMinSizeTest, SmallFilesStayInFerryUnlessAPassthroughOpenPinsTheInode) {
+  testing::TempDir dir;
+  std::ofstream(dir.path() + "/f") << "tiny";
+  LocalSource source(dir.path());
+  testing::FakeClock clock;
+  FilesystemOptions o = FilesystemOptions::ForLocal();
+  o.passthrough = true;
+  o.passthrough_min_bytes = 1 << 20;
+  Filesystem fs(source, nullptr, o, clock);
+  FakeRegistrar reg;
+  fs.EnablePassthrough(&reg);
+  uint64_t ino = fs.Lookup(kRootIno, "f")->ino;
+  auto h = fs.Open(ino, O_RDONLY);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->backing_id, 0);
+  EXPECT_EQ(reg.opens, 0);
+  fs.Release(h->fh);
+  EXPECT_TRUE(fs.Stats().passthrough);  // still on for large files
 }
 
 TEST_F(PassthroughBookkeepingTest, AFailedRegistrationTurnsItOffButOpenIdsStillClose) {
@@ -458,7 +488,8 @@ TEST_F(PassthroughBookkeepingTest, AFailedRegistrationTurnsItOffButOpenIdsStillC
   auto d = fs_->Open(x_, O_RDONLY);  // x is open with passthrough: must stay so
   EXPECT_EQ(d->backing_id, a->backing_id);
   for (uint64_t fh : {a->fh, b->fh, c->fh, d->fh}) fs_->Release(fh);
-  EXPECT_TRUE(reg_.live.empty());
+  fs_->Forget(x_, 1);
+  EXPECT_TRUE(reg_.live.empty());  // registered before the failure, closed all the same
   std::byte buf[2];
   auto e = fs_->Open(y_, O_RDONLY);
   EXPECT_EQ(*fs_->Read(e->fh, 0, buf), 2u);  // ferry reads still work

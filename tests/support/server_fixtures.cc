@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -179,6 +180,13 @@ Status WriteFile(const std::string& path, std::string_view content) {
   out.close();
   if (!out) return Internal("cannot write " + path);
   return Status::Ok();
+}
+
+std::string RandomBytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
 }
 
 StatusOr<std::unique_ptr<S3rverServer>> S3rverServer::Start(const std::vector<std::string>& buckets) {

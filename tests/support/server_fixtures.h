@@ -65,6 +65,8 @@ Status WaitForPort(uint16_t port, std::chrono::milliseconds deadline = std::chro
 std::string ReadFileOrEmpty(const std::string& path);
 // Writes `content` to `path`, creating parent directories.
 Status WriteFile(const std::string& path, std::string_view content);
+// `n` pseudo-random bytes, the same for the same seed.
+std::string RandomBytes(size_t n, uint32_t seed);
 
 class S3rverServer {
  public:

@@ -24,6 +24,7 @@
 #include "sidecar/fs/fuse_server.h"
 #include "sidecar/source/local_source.h"
 #include "tests/support/fuse_fixture.h"
+#include "tests/support/server_fixtures.h"
 
 namespace ferry::sidecar {
 namespace {
@@ -44,12 +45,7 @@ void WriteFile(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary) << data;
 }
 
-std::string RandomBytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using testing::RandomBytes;
 
 class LocalMountTest : public ::testing::TestWithParam<Mode> {
  protected:

@@ -25,6 +25,7 @@
 #include "sidecar/fs/fuse_server.h"
 #include "sidecar/source/local_source.h"
 #include "tests/support/fuse_fixture.h"
+#include "tests/support/server_fixtures.h"
 
 namespace ferry::sidecar {
 namespace {
@@ -36,21 +37,11 @@ using testing::WaitUntil;
 
 enum class MountWay { kPath, kFd };
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
+std::string Slurp(const std::string& path) { return testing::ReadFileOrEmpty(path); }
 void Spit(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary) << data;
+  ASSERT_TRUE(testing::WriteFile(path, data).ok()) << path;
 }
-
-std::string Random(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
+std::string Random(size_t n, uint32_t seed) { return testing::RandomBytes(n, seed); }
 
 // Counts registrations on the way to the real ioctl; can be told to fail.
 class CountingRegistrar final : public BackingRegistrar {

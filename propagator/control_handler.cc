@@ -1,5 +1,8 @@
 #include "propagator/control_handler.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <cstdint>
 
 #include "common/control_wire.h"
@@ -55,8 +58,19 @@ Status ControlHandler::DoBackingOpen(const nlohmann::json& req, std::vector<Uniq
   if (in_fds.size() != 1) {
     return InvalidArgument("backingOpen needs exactly 1 fd, got " + std::to_string(in_fds.size()));
   }
+  // The kernel re-opens the backing file's path with *our* credentials on
+  // every FUSE open: only accept a regular file the data plane itself has
+  // open for reading (an O_PATH fd needs no read permission).
+  int file_fd = in_fds[0].get();
+  int fl = ::fcntl(file_fd, F_GETFL);
+  struct stat st;
+  if (fl < 0 || (fl & O_PATH) != 0 || (fl & O_ACCMODE) == O_WRONLY ||
+      ::fstat(file_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return PermissionDenied(
+        "backingOpen needs a regular file opened for reading (not O_PATH, not write-only)");
+  }
   FERRY_ASSIGN_OR_RETURN(int fuse_fd, mounts_.FuseFd(name));
-  FERRY_ASSIGN_OR_RETURN(int32_t id, FuseBackingOpen(fuse_fd, in_fds[0].get()));
+  FERRY_ASSIGN_OR_RETURN(int32_t id, FuseBackingOpen(fuse_fd, file_fd));
   reply["backingId"] = id;
   return Status::Ok();
 }

@@ -106,9 +106,9 @@ TEST_F(ControlHandlerTest, PingReportsPidAndPropagation) {
 
 // The real client against the real handler over a real socketpair.
 TEST_F(ControlHandlerTest, BackingOpenNeedsAMountAndExactlyOneFd) {
-  auto with_fds = [&](const std::string& request, int n) {
+  auto with_fds = [&](const std::string& request, int n, int flags = O_RDONLY) {
     std::vector<UniqueFd> fds;
-    for (int i = 0; i < n; ++i) fds.emplace_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    for (int i = 0; i < n; ++i) fds.emplace_back(::open("/proc/self/exe", flags | O_CLOEXEC));
     return *ParseJsonObject(handler_->Handle(request, std::move(fds)).text);
   };
   nlohmann::json r = with_fds(R"({"op":"backingOpen","name":"nope"})", 1);
@@ -121,6 +121,15 @@ TEST_F(ControlHandlerTest, BackingOpenNeedsAMountAndExactlyOneFd) {
   EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("exactly 1 fd"));
   r = with_fds(R"({"op":"backingOpen","name":"a"})", 2);
   EXPECT_EQ(r["code"], "INVALID_ARGUMENT");
+  // The kernel re-opens backing files with the propagator's credentials: an
+  // O_PATH fd (no read permission needed to get one) or a non-file is refused.
+  r = with_fds(R"({"op":"backingOpen","name":"a"})", 1, O_PATH);
+  EXPECT_EQ(r["code"], "PERMISSION_DENIED");
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("opened for reading"));
+  std::vector<UniqueFd> dev;
+  dev.emplace_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  r = *ParseJsonObject(handler_->Handle(R"({"op":"backingOpen","name":"a"})", std::move(dev)).text);
+  EXPECT_EQ(r["code"], "PERMISSION_DENIED");
   // The fake mount's fd is no /dev/fuse: the kernel's refusal comes back named.
   r = with_fds(R"({"op":"backingOpen","name":"a"})", 1);
   EXPECT_EQ(r["ok"], false);

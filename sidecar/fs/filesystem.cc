@@ -258,10 +258,10 @@ StatusOr<OpenReply> Filesystem::Open(uint64_t ino, int flags) {
   OpenReply r;
   r.fh = next_fh_.fetch_add(1);
   handle->ino = ino;
+  std::string version = e.VersionKey();
   if (handle->fd.valid()) {
-    // Small files stay in the FUSE page cache (kept across opens, no backing
-    // file to open per open(2)); large ones go to the backing file.
-    r.backing_id = AcquireBacking(ino, handle->fd.get(), e.VersionKey(),
+    // Files under passthrough_min_bytes stay in the FUSE page cache.
+    r.backing_id = AcquireBacking(ino, handle->fd.get(), version,
                                   e.size >= options_.passthrough_min_bytes);
   }
   if (size_unknown_to_kernel && r.backing_id == 0) {
@@ -270,7 +270,6 @@ StatusOr<OpenReply> Filesystem::Open(uint64_t ino, int flags) {
     // And the kernel is told to ask again, so later opens are cached.
     if (InvalidationSink* sink = sink_.load()) sink->InvalidateInode(ino);
   }
-  std::string version = e.VersionKey();
   opens_++;
   MutexLock lock(mu_);
   std::string& seen = open_versions_[ino];
@@ -362,27 +361,19 @@ int32_t Filesystem::AcquireBacking(uint64_t ino, int fd, const std::string& vers
   BackingRegistrar* registrar = passthrough_on_.load() && want ? registrar_.load() : nullptr;
   MutexLock lock(backing_mu_);
   Backing& b = backings_[ino];
-  if (b.opens == 0 && b.id > 0 && registrar == nullptr) {
-    // An idle registration, but this open goes through ferry: drop it.
-    BackingRegistrar* closer = registrar_.load();
-    if (closer != nullptr) closer->Close(b.id);
+  if (b.opens == 0 && b.id > 0 && (registrar == nullptr || b.version != version)) {
+    // An idle registration this open cannot use: the open goes through ferry,
+    // or the file changed since it was registered.
+    CloseBackingIdLocked(b.id);
     b.id = 0;
   }
-  if (b.opens > 0 || registrar == nullptr) {
+  if (b.opens > 0 || b.id > 0 || registrar == nullptr) {
     // Open handles pin the inode's mode and backing file (the kernel's rule),
-    // whatever the version now is.
+    // whatever the version now is; an idle registration of this very file is
+    // reused.
     b.opens++;
     if (b.id > 0) passthrough_opens_++;
     return b.id;
-  }
-  if (b.id > 0 && b.version == version) {  // idle registration of this very file: reuse
-    b.opens++;
-    passthrough_opens_++;
-    return b.id;
-  }
-  if (b.id > 0) {  // the file changed since: its registration is stale
-    registrar->Close(b.id);
-    b.id = 0;
   }
   b.opens = 1;
   StatusOr<int32_t> id = registrar->Open(fd);
@@ -421,10 +412,14 @@ void Filesystem::ReleaseBacking(uint64_t ino) {
   }
 }
 
-void Filesystem::DropBackingLocked(std::unordered_map<uint64_t, Backing>::iterator it) {
+void Filesystem::CloseBackingIdLocked(int32_t id) {
   // Closed even if passthrough was turned off since it was registered.
   BackingRegistrar* registrar = registrar_.load();
-  if (it->second.id > 0 && registrar != nullptr) registrar->Close(it->second.id);
+  if (id > 0 && registrar != nullptr) registrar->Close(id);
+}
+
+void Filesystem::DropBackingLocked(std::unordered_map<uint64_t, Backing>::iterator it) {
+  CloseBackingIdLocked(it->second.id);
   backings_.erase(it);
 }
 

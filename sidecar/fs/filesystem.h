@@ -242,6 +242,7 @@ class Filesystem final : private MetadataCache::Observer {
   int32_t AcquireBacking(uint64_t ino, int fd, const std::string& version, bool want);
   void ReleaseBacking(uint64_t ino);
   void ForgetBacking(uint64_t ino);
+  void CloseBackingIdLocked(int32_t id) FERRY_REQUIRES(backing_mu_);
   void DropBackingLocked(std::unordered_map<uint64_t, Backing>::iterator it)
       FERRY_REQUIRES(backing_mu_);
   // Counts a read's bytes; a changed object invalidates its metadata (EIO: reopen it).

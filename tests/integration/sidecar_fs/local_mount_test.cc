@@ -23,6 +23,7 @@
 #include "sidecar/fs/filesystem.h"
 #include "sidecar/fs/fuse_server.h"
 #include "sidecar/source/local_source.h"
+#include "tests/integration/sidecar_fs/mount_way.h"
 #include "tests/support/fuse_fixture.h"
 #include "tests/support/server_fixtures.h"
 
@@ -34,7 +35,6 @@ using testing::FuseMountGuard;
 using testing::ScopedTempDir;
 using testing::WaitUntil;
 
-enum class Mode { kPath, kFd };
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -47,7 +47,7 @@ void WriteFile(const std::string& path, const std::string& data) {
 
 using testing::RandomBytes;
 
-class LocalMountTest : public ::testing::TestWithParam<Mode> {
+class LocalMountTest : public ::testing::TestWithParam<MountWay> {
  protected:
   void SetUp() override {
     std::string why = testing::FuseUnavailableReason();
@@ -84,22 +84,12 @@ class LocalMountTest : public ::testing::TestWithParam<Mode> {
     source_ = std::make_unique<LocalSource>(src_);
     auto fs = std::make_unique<Filesystem>(*source_, nullptr, fs_options, clock_);
     fs_ = fs.get();
-    options.read_only = read_only;
     options.on_exit = [this](const Status& s) {
       exit_status_ = s.ToString();
       exits_++;
     };
-    StatusOr<std::unique_ptr<FuseServer>> server = Internal("not started");
-    if (GetParam() == Mode::kPath) {
-      server = FuseServer::StartOnPath(mnt_, std::move(fs), std::move(options));
-    } else {
-      testing::DevFuseMountOptions mo;
-      mo.read_only = read_only;
-      auto fd = testing::MountDevFuse(mnt_, mo);
-      ASSERT_TRUE(fd.ok()) << fd.status().ToString();
-      kept_fd_.Reset(::dup(fd->get()));
-      server = FuseServer::StartOnFd(std::move(*fd), std::move(fs), std::move(options));
-    }
+    StatusOr<std::unique_ptr<FuseServer>> server =
+        StartMountWay(GetParam(), mnt_, std::move(fs), std::move(options), read_only, kept_fd_);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
     ASSERT_TRUE(server_->WaitInitialized(std::chrono::seconds(10)));
@@ -293,7 +283,7 @@ TEST_P(LocalMountTest, StopWithIdleThreadsIsQuickAndLeaksNothing) {
   EXPECT_FALSE(server_->Running());
   EXPECT_EQ(exits_.load(), 1);
   server_.reset();
-  if (GetParam() == Mode::kPath) {
+  if (GetParam() == MountWay::kPath) {
     EXPECT_FALSE(testing::IsMountPoint(mnt_));
   }
   kept_fd_.Reset();
@@ -315,10 +305,8 @@ TEST_P(LocalMountTest, ManyThreadsSpawnOnlyUnderLoad) {
   EXPECT_LE(server_->ThreadCountForTest(), 3u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, LocalMountTest, ::testing::Values(Mode::kPath, Mode::kFd),
-                         [](const ::testing::TestParamInfo<Mode>& p) {
-                           return p.param == Mode::kPath ? "StartOnPath" : "StartOnFd";
-                         });
+INSTANTIATE_TEST_SUITE_P(Modes, LocalMountTest, ::testing::Values(MountWay::kPath, MountWay::kFd),
+                         MountWayName);
 
 }  // namespace
 }  // namespace ferry::sidecar

@@ -24,6 +24,7 @@
 #include "sidecar/fs/filesystem.h"
 #include "sidecar/fs/fuse_server.h"
 #include "sidecar/source/local_source.h"
+#include "tests/integration/sidecar_fs/mount_way.h"
 #include "tests/support/fuse_fixture.h"
 #include "tests/support/server_fixtures.h"
 
@@ -35,7 +36,6 @@ using testing::FuseMountGuard;
 using testing::ScopedTempDir;
 using testing::WaitUntil;
 
-enum class MountWay { kPath, kFd };
 
 std::string Slurp(const std::string& path) { return testing::ReadFileOrEmpty(path); }
 void Spit(const std::string& path, const std::string& data) {
@@ -96,21 +96,14 @@ class PassthroughTest : public ::testing::TestWithParam<MountWay> {
     o.passthrough_min_bytes = 0;  // every file, even the 18-byte one
     auto fs = std::make_unique<Filesystem>(*source_, nullptr, o, clock_);
     fs_ = fs.get();
-    FuseServerOptions options;
-    StatusOr<std::unique_ptr<FuseServer>> server = Internal("not started");
-    if (GetParam() == MountWay::kPath) {
-      server = FuseServer::StartOnPath(mnt_, std::move(fs), std::move(options));
-    } else {
-      auto fd = testing::MountDevFuse(mnt_);
-      EXPECT_TRUE(fd.ok()) << fd.status().ToString();
-      if (!fd.ok()) return false;
-      kept_fd_.Reset(::dup(fd->get()));
-      auto registrar = std::make_shared<CountingRegistrar>(kept_fd_.get());
+    auto with_kept = [&](int kept_fd, FuseServerOptions& options) {
+      auto registrar = std::make_shared<CountingRegistrar>(kept_fd);
       registrar->fail = fail_registration;
       registrar_ = registrar.get();
       options.backing = registrar;
-      server = FuseServer::StartOnFd(std::move(*fd), std::move(fs), std::move(options));
-    }
+    };
+    StatusOr<std::unique_ptr<FuseServer>> server = StartMountWay(
+        GetParam(), mnt_, std::move(fs), FuseServerOptions{}, /*read_only=*/true, kept_fd_, with_kept);
     EXPECT_TRUE(server.ok()) << server.status().ToString();
     if (!server.ok()) return false;
     server_ = std::move(*server);
@@ -243,9 +236,7 @@ TEST_P(PassthroughTest, RefusedRegistrationFallsBackToFerryReads) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, PassthroughTest, ::testing::Values(MountWay::kPath, MountWay::kFd),
-                         [](const ::testing::TestParamInfo<MountWay>& p) {
-                           return p.param == MountWay::kPath ? "StartOnPath" : "StartOnFd";
-                         });
+                         MountWayName);
 
 }  // namespace
 }  // namespace ferry::sidecar

@@ -11,7 +11,9 @@ namespace {
 static_assert(std::endian::native == std::endian::little, "disk format assumes little-endian");
 
 constexpr char kMagic[4] = {'F', 'R', 'Y', 'B'};
-constexpr uint16_t kVersion = 1;
+constexpr uint16_t kVersion = 2;
+constexpr size_t kDataCrcAt = 40;
+constexpr size_t kHeaderCrcAt = 44;
 constexpr uint32_t kMaxKeyLen = 1u << 16;
 constexpr uint32_t kMaxDataLen = 1u << 30;
 
@@ -31,7 +33,8 @@ std::span<const std::byte> AsBytes(const std::string& s) {
 
 }  // namespace
 
-std::string EncodeBlockHeader(const BlockKey& key, std::span<const std::byte> data) {
+std::string EncodeBlockHeader(const BlockKey& key, std::span<const std::byte> data,
+                              uint64_t written_ns) {
   std::string out(kBlockHeaderBytes, '\0');
   std::memcpy(out.data(), kMagic, 4);
   Store<uint16_t>(out, 4, kVersion);
@@ -40,11 +43,12 @@ std::string EncodeBlockHeader(const BlockKey& key, std::span<const std::byte> da
   Store<uint32_t>(out, 12, static_cast<uint32_t>(data.size()));
   Store<uint64_t>(out, 16, key.Hash());
   Store<uint64_t>(out, 24, key.index);
-  Store<uint32_t>(out, 32, Crc32c(data));
+  Store<uint64_t>(out, 32, written_ns);
+  Store<uint32_t>(out, kDataCrcAt, Crc32c(data));
   out += key.object;
-  uint32_t hcrc = Crc32c(AsBytes(out).first(36));
+  uint32_t hcrc = Crc32c(AsBytes(out).first(kHeaderCrcAt));
   hcrc = Crc32c(AsBytes(out).subspan(kBlockHeaderBytes), hcrc);
-  Store<uint32_t>(out, 36, hcrc);
+  Store<uint32_t>(out, kHeaderCrcAt, hcrc);
   return out;
 }
 
@@ -57,23 +61,34 @@ StatusOr<BlockFileLayout> ParseBlockHeader(std::span<const std::byte> p) {
   l.data_len = Load<uint32_t>(p, 12);
   l.key_hash = Load<uint64_t>(p, 16);
   l.index = Load<uint64_t>(p, 24);
-  l.data_crc = Load<uint32_t>(p, 32);
+  l.written_ns = Load<uint64_t>(p, 32);
+  l.data_crc = Load<uint32_t>(p, kDataCrcAt);
   if (l.key_len > kMaxKeyLen || l.data_len > kMaxDataLen) {
     return FailedPrecondition("block file: implausible lengths");
   }
   return l;
 }
 
-Status CheckBlockKey(std::span<const std::byte> hk, const BlockFileLayout& l,
-                     const BlockKey& expect) {
+Status CheckBlockHeader(std::span<const std::byte> hk, const BlockFileLayout& l) {
   if (hk.size() != kBlockHeaderBytes + l.key_len) {
     return FailedPrecondition("block file: short key");
   }
-  uint32_t hcrc = Crc32c(hk.first(36));
+  uint32_t hcrc = Crc32c(hk.first(kHeaderCrcAt));
   hcrc = Crc32c(hk.subspan(kBlockHeaderBytes), hcrc);
-  if (hcrc != Load<uint32_t>(hk, 36)) return FailedPrecondition("block file: header checksum");
-  std::string_view stored(reinterpret_cast<const char*>(hk.data()) + kBlockHeaderBytes, l.key_len);
-  if (stored != expect.object || l.index != expect.index) {
+  if (hcrc != Load<uint32_t>(hk, kHeaderCrcAt)) {
+    return FailedPrecondition("block file: header checksum");
+  }
+  return Status();
+}
+
+std::string_view StoredBlockKey(std::span<const std::byte> hk, const BlockFileLayout& l) {
+  return {reinterpret_cast<const char*>(hk.data()) + kBlockHeaderBytes, l.key_len};
+}
+
+Status CheckBlockKey(std::span<const std::byte> hk, const BlockFileLayout& l,
+                     const BlockKey& expect) {
+  FERRY_RETURN_IF_ERROR(CheckBlockHeader(hk, l));
+  if (StoredBlockKey(hk, l) != expect.object || l.index != expect.index) {
     return NotFound("block file: holds another key");
   }
   return Status();

@@ -7,13 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cinttypes>
-#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <vector>
 
 #include "common/logging.h"
-#include "common/unique_fd.h"
 #include "sidecar/cache/disk_block_format.h"
 
 namespace ferry::sidecar {
@@ -26,11 +25,9 @@ uint64_t Allocated(uint64_t file_bytes) {
   return (file_bytes + kAllocUnit - 1) / kAllocUnit * kAllocUnit;
 }
 
-std::string Hex16(uint64_t h) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016" PRIx64, h);
-  return buf;
-}
+// Room in each slot beyond the block size: the header and the key.
+constexpr uint64_t kSlotHeadroom = 8192;
+constexpr uint64_t kMaxBlockBytes = 256ull << 20;
 
 Status PreadAll(int fd, std::byte* p, size_t n, uint64_t off, const std::string& path) {
   while (n > 0) {
@@ -45,12 +42,14 @@ Status PreadAll(int fd, std::byte* p, size_t n, uint64_t off, const std::string&
   return Status();
 }
 
-Status WritevAll(int fd, std::vector<iovec> iov, const std::string& path) {
+Status PwritevAll(int fd, std::vector<iovec> iov, uint64_t off, const std::string& path) {
   size_t i = 0;
   while (i < iov.size()) {
-    ssize_t w = ::writev(fd, iov.data() + i, static_cast<int>(iov.size() - i));
+    ssize_t w = ::pwritev(fd, iov.data() + i, static_cast<int>(iov.size() - i),
+                          static_cast<off_t>(off));
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) return StatusFromErrno(errno, "write " + path);
+    off += static_cast<uint64_t>(w);
     auto left = static_cast<size_t>(w);
     while (i < iov.size() && left >= iov[i].iov_len) left -= iov[i++].iov_len;
     if (i < iov.size()) {
@@ -64,7 +63,10 @@ Status WritevAll(int fd, std::vector<iovec> iov, const std::string& path) {
 }  // namespace
 
 DiskTier::DiskTier(DiskTierOptions options, Clock& clock)
-    : options_(std::move(options)), root_(options_.dir + "/ferry-blocks-v1"), clock_(clock) {}
+    : options_(std::move(options)),
+      root_(options_.dir + "/ferry-blocks-v2"),
+      stride_(Allocated(options_.block_bytes) + kSlotHeadroom),
+      clock_(clock) {}
 
 StatusOr<std::unique_ptr<DiskTier>> DiskTier::Open(DiskTierOptions options, Clock& clock) {
   if (options.dir.empty()) return InvalidArgument("disk cache: empty directory; set cache_dir");
@@ -72,47 +74,122 @@ StatusOr<std::unique_ptr<DiskTier>> DiskTier::Open(DiskTierOptions options, Cloc
         options.high_watermark <= 1.0)) {
     return InvalidArgument("disk cache: watermarks must satisfy 0 < low <= high <= 1");
   }
+  if (options.block_bytes == 0 || options.block_bytes > kMaxBlockBytes) {
+    return InvalidArgument("disk cache: block size must be 1 byte to 256 MiB");
+  }
   std::unique_ptr<DiskTier> tier(new DiskTier(std::move(options), clock));
+  FERRY_RETURN_IF_ERROR(tier->OpenSlotFile());
   FERRY_RETURN_IF_ERROR(tier->Scan());
   return tier;
 }
 
-Status DiskTier::Scan() {
+Status DiskTier::OpenSlotFile() {
   std::error_code ec;
+  const std::string old = options_.dir + "/ferry-blocks-v1";  // a file per block (v1)
+  if (fs::exists(old, ec)) {
+    GetLogger("sidecar.cache")->info("removing the old disk cache layout {}", old);
+    fs::remove_all(old, ec);
+  }
   fs::create_directories(root_, ec);
   if (ec) return StatusFromErrno(ec.value(), "create disk cache directory " + root_);
+  const std::string blocks = root_ + "/blocks";
+  const std::string layout_path = root_ + "/layout";
+  const std::string layout = "stride " + std::to_string(stride_) + "\n";
+  std::string found;
+  if (std::ifstream in(layout_path); in) found.assign(std::istreambuf_iterator<char>(in), {});
+  bool fresh = found != layout;
+  if (fresh) {
+    if (!found.empty()) {
+      GetLogger("sidecar.cache")->info("disk cache {}: block size changed, starting empty", root_);
+    }
+    ::unlink(blocks.c_str());
+    const std::string tmp = layout_path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << layout;
+      if (!out.flush()) return StatusFromErrno(errno != 0 ? errno : EIO, "write " + tmp);
+    }
+    if (::rename(tmp.c_str(), layout_path.c_str()) != 0) {
+      return StatusFromErrno(errno, "rename " + tmp);
+    }
+  }
+  fd_ = UniqueFd(::open(blocks.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd_) return StatusFromErrno(errno, "open " + blocks);
+  return Status();
+}
+
+Status DiskTier::Scan() {
   struct Found {
-    int64_t mtime;
+    uint64_t written_ns;
     uint64_t hash;
     uint64_t bytes;
+    Slot slot;
   };
   std::vector<Found> found;
-  for (int b = 0; b < 256; ++b) {
-    char sub[3];
-    std::snprintf(sub, sizeof(sub), "%02x", b);
-    std::string dir = root_ + "/" + sub;
-    fs::create_directories(dir, ec);
-    if (ec) return StatusFromErrno(ec.value(), "create disk cache directory " + dir);
-    fs::directory_iterator it(dir, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-      std::string name = it->path().filename().string();
-      std::string path = it->path().string();
-      if (name.size() != 16 || name.find_first_not_of("0123456789abcdef") != std::string::npos) {
-        ::unlink(path.c_str());  // temp file of an interrupted write, or junk
-        continue;
-      }
-      struct stat st {};
-      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      found.push_back({st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec,
-                       std::stoull(name, nullptr, 16), Allocated(static_cast<uint64_t>(st.st_size))});
+  std::vector<uint32_t> damaged;
+  const std::string blocks = root_ + "/blocks";
+  struct stat st {};
+  if (::fstat(fd_.get(), &st) != 0) return StatusFromErrno(errno, "stat " + blocks);
+  const auto file_size = static_cast<uint64_t>(st.st_size);
+  uint64_t last_slot_end = 0;
+  for (uint64_t off = 0; off < file_size;) {
+    off_t data = ::lseek(fd_.get(), static_cast<off_t>(off), SEEK_DATA);
+    if (data < 0) break;  // ENXIO: only holes from here (or SEEK_DATA unsupported: empty)
+    const auto slot = static_cast<uint32_t>(static_cast<uint64_t>(data) / stride_);
+    const uint64_t at = OffsetOf(slot);
+    off = at + stride_;
+    last_slot_end = off;
+    std::vector<std::byte> hk(kBlockHeaderBytes);
+    if (!PreadAll(fd_.get(), hk.data(), hk.size(), at, blocks).ok()) continue;
+    if (std::all_of(hk.begin(), hk.end(), [](std::byte b) { return b == std::byte{0}; })) {
+      continue;  // never written, or a write that never reached the disk
     }
-    if (ec) return StatusFromErrno(ec.value(), "list disk cache directory " + dir);
+    StatusOr<BlockFileLayout> l = ParseBlockHeader(hk);
+    Status s = l.ok() ? Status() : l.status();
+    if (s.ok() && kBlockHeaderBytes + l->key_len + l->data_len > stride_) {
+      s = FailedPrecondition("block does not fit its slot");
+    }
+    if (s.ok()) {
+      hk.resize(kBlockHeaderBytes + l->key_len);
+      s = PreadAll(fd_.get(), hk.data() + kBlockHeaderBytes, l->key_len, at + kBlockHeaderBytes,
+                   blocks);
+      if (s.ok()) s = CheckBlockHeader(hk, *l);
+    }
+    if (!s.ok()) {
+      damaged.push_back(slot);
+      continue;
+    }
+    found.push_back({l->written_ns, l->key_hash,
+                     Allocated(kBlockHeaderBytes + l->key_len + l->data_len),
+                     Slot{slot, l->key_len, l->data_len}});
   }
-  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.mtime < b.mtime; });
+  // Oldest first, so the newest end up most recent; a hash written twice (a
+  // crash between the two writes) keeps its newest copy.
+  std::sort(found.begin(), found.end(),
+            [](const Found& a, const Found& b) { return a.written_ns < b.written_ns; });
+  std::vector<uint32_t> stale;
   {
     MutexLock lock(mu_);
-    for (const Found& f : found) index_.Insert(f.hash, f.bytes);
+    stats_.corrupt += damaged.size();
+    for (const Found& f : found) {
+      if (auto it = where_.find(f.hash); it != where_.end()) stale.push_back(it->second.slot);
+      index_.Insert(f.hash, f.bytes);
+      where_[f.hash] = f.slot;
+    }
+    next_slot_ = static_cast<uint32_t>(last_slot_end / stride_);
+    std::vector<bool> used(next_slot_, false);
+    for (const auto& [hash, slot] : where_) used[slot.slot] = true;
+    for (uint32_t i : damaged) used[i] = true;  // freed after the punch below
+    for (uint32_t i : stale) used[i] = true;
+    for (uint32_t i = next_slot_; i-- > 0;) {  // lowest slot at the back: reused first
+      if (!used[i]) free_slots_.push_back(i);
+    }
   }
+  if (!damaged.empty()) {
+    GetLogger("sidecar.cache")->warn("disk cache {}: dropped {} damaged blocks", root_, damaged.size());
+  }
+  damaged.insert(damaged.end(), stale.begin(), stale.end());
+  PunchAndFree(damaged);
   auto high = static_cast<uint64_t>(static_cast<double>(options_.quota_bytes) * options_.high_watermark);
   bool over = false;
   {
@@ -125,121 +202,165 @@ Status DiskTier::Scan() {
   return Status();
 }
 
-std::string DiskTier::PathFor(uint64_t hash) const {
-  std::string hex = Hex16(hash);
-  return root_ + "/" + hex.substr(0, 2) + "/" + hex;
-}
-
 bool DiskTier::Contains(const BlockKey& key) const {
   MutexLock lock(mu_);
   return index_.Contains(key.Hash());
 }
 
-void DiskTier::DropCorrupt(uint64_t hash, const std::string& path) {
-  ::unlink(path.c_str());
+DiskTier::Location DiskTier::LocationForTest(const BlockKey& key) const {
   MutexLock lock(mu_);
+  auto it = where_.find(key.Hash());
+  if (it == where_.end()) return {root_ + "/blocks", UINT64_MAX, 0};
+  const Slot& s = it->second;
+  return {root_ + "/blocks", OffsetOf(s.slot), uint64_t{kBlockHeaderBytes} + s.key_len + s.data_len};
+}
+
+bool DiskTier::ForgetLocked(uint64_t hash, uint32_t slot) {
+  auto it = where_.find(hash);
+  if (it == where_.end() || it->second.slot != slot) return false;
+  where_.erase(it);
   index_.Erase(hash);
-  stats_.corrupt++;
-  stats_.misses++;
+  return true;
+}
+
+void DiskTier::ReleaseLocked(const std::vector<uint32_t>& slots, std::vector<uint32_t>& punch_now) {
+  for (uint32_t slot : slots) {
+    if (pins_.count(slot) != 0) {
+      release_on_unpin_.push_back(slot);
+    } else {
+      punch_now.push_back(slot);
+    }
+  }
+}
+
+void DiskTier::PunchAndFree(const std::vector<uint32_t>& slots) {
+  if (slots.empty()) return;
+  for (uint32_t slot : slots) {
+    // Gives the space back; a file system without hole punching (rare: ext4,
+    // xfs, btrfs and tmpfs have it) keeps the bytes until the slot is reused.
+    (void)::fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      static_cast<off_t>(OffsetOf(slot)), static_cast<off_t>(stride_));
+  }
+  MutexLock lock(mu_);
+  free_slots_.insert(free_slots_.end(), slots.begin(), slots.end());
 }
 
 StatusOr<BlockData> DiskTier::Get(const BlockKey& key) {
-  uint64_t hash = key.Hash();
+  const uint64_t hash = key.Hash();
+  Slot s;
   {
     MutexLock lock(mu_);
-    if (!index_.Touch(hash, options_.quota_bytes)) {
+    auto it = where_.find(hash);
+    if (it == where_.end() || !index_.Touch(hash, options_.quota_bytes)) {
       stats_.misses++;
       return NotFound("disk tier: no such block");
     }
+    s = it->second;
+    pins_[s.slot]++;
   }
-  std::string path = PathFor(hash);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    int err = errno;
-    MutexLock lock(mu_);
-    index_.Erase(hash);
-    stats_.misses++;
-    if (err == ENOENT) return NotFound("disk tier: block file gone");
-    return StatusFromErrno(err, "open " + path);
-  }
-  std::vector<std::byte> head(kBlockHeaderBytes);
-  Status s = PreadAll(fd.get(), head.data(), head.size(), 0, path);
-  StatusOr<BlockFileLayout> layout = s.ok() ? ParseBlockHeader(head) : StatusOr<BlockFileLayout>(s);
-  if (layout.ok()) {
-    head.resize(kBlockHeaderBytes + layout->key_len);
-    s = PreadAll(fd.get(), head.data() + kBlockHeaderBytes, layout->key_len, kBlockHeaderBytes, path);
-    if (s.ok()) s = CheckBlockKey(head, *layout, key);
+  if (read_hook_for_test_) read_hook_for_test_();
+  // Header, key and data in one read: the index knows their lengths.
+  std::vector<std::byte> hk(kBlockHeaderBytes + s.key_len);
+  auto data = std::make_shared<std::vector<std::byte>>(s.data_len);
+  iovec iov[2] = {{hk.data(), hk.size()}, {data->data(), data->size()}};
+  const size_t want = hk.size() + data->size();
+  Status status;
+  ssize_t n;
+  do {
+    n = ::preadv(fd_.get(), iov, 2, static_cast<off_t>(OffsetOf(s.slot)));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    status = StatusFromErrno(errno, "read " + root_ + "/blocks");
+  } else if (static_cast<size_t>(n) != want) {
+    status = FailedPrecondition("block file: truncated slot");
   } else {
-    s = layout.status();
+    StatusOr<BlockFileLayout> l = ParseBlockHeader(hk);
+    status = l.ok() ? CheckBlockKey(hk, *l, key) : l.status();
+    if (status.ok()) status = CheckBlockData(*data, *l);
   }
-  if (s.Is(StatusCode::kNotFound)) {  // a valid block of a colliding key: leave it
+  const bool corrupt = status.Is(StatusCode::kFailedPrecondition);
+  std::vector<uint32_t> punch;
+  {
     MutexLock lock(mu_);
-    stats_.misses++;
-    return s;
-  }
-  auto data = std::make_shared<std::vector<std::byte>>();
-  if (s.ok()) {
-    data->resize(layout->data_len);
-    s = PreadAll(fd.get(), data->data(), data->size(), head.size(), path);
-    struct stat st {};
-    if (s.ok() && (::fstat(fd.get(), &st) != 0 ||
-                   static_cast<uint64_t>(st.st_size) != head.size() + data->size())) {
-      s = FailedPrecondition("block file: unexpected size");
+    if (--pins_[s.slot] == 0) {
+      pins_.erase(s.slot);
+      auto it = std::find(release_on_unpin_.begin(), release_on_unpin_.end(), s.slot);
+      if (it != release_on_unpin_.end()) {
+        release_on_unpin_.erase(it);
+        punch.push_back(s.slot);
+      }
     }
-    if (s.ok()) s = CheckBlockData(*data, *layout);
-  }
-  if (!s.ok()) {
-    if (s.Is(StatusCode::kFailedPrecondition)) {
-      GetLogger("sidecar.cache")->warn("dropping damaged cache block {}: {}", path, s.message());
-      DropCorrupt(hash, path);
-      return NotFound("disk tier: damaged block dropped");
+    if (status.ok()) {
+      stats_.hits++;
+    } else {
+      stats_.misses++;
+      // Damaged (torn, overwritten half way, bit rot): drop it, unless it was
+      // already dropped or replaced while this read ran.
+      if (corrupt && ForgetLocked(hash, s.slot)) {
+        stats_.corrupt++;
+        ReleaseLocked({s.slot}, punch);
+      }
     }
-    MutexLock lock(mu_);
-    stats_.misses++;
-    return s;
   }
-  MutexLock lock(mu_);
-  stats_.hits++;
+  PunchAndFree(punch);
+  if (corrupt) {
+    GetLogger("sidecar.cache")->warn("dropping damaged cache block in slot {} of {}/blocks: {}",
+                                     s.slot, root_, status.message());
+    return NotFound("disk tier: damaged block dropped");
+  }
+  if (!status.ok()) return status;  // kNotFound: a valid block of a colliding key
   return BlockData(std::move(data));
 }
 
-Status DiskTier::WriteFile(const BlockKey& key, const BlockData& data, uint64_t hash) {
-  std::string path = PathFor(hash);
-  std::string tmp;
-  int injected = 0;
+Status DiskTier::WriteSlot(uint32_t slot, const BlockKey& key, const BlockData& data) {
+  const std::string path = root_ + "/blocks";
   {
     MutexLock lock(mu_);
-    injected = write_error_for_test_;
-    tmp = path.substr(0, path.size() - 16) + "." + Hex16(hash) + ".tmp." + std::to_string(temp_counter_++);
+    if (write_error_for_test_ != 0) return StatusFromErrno(write_error_for_test_, "write " + path);
   }
-  if (injected != 0) return StatusFromErrno(injected, "write " + tmp);
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd) return StatusFromErrno(errno, "create " + tmp);
-  std::string head = EncodeBlockHeader(key, *data);
+  const auto now_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+  std::string head = EncodeBlockHeader(key, *data, now_ns);
   std::vector<iovec> iov = {{head.data(), head.size()},
                             {const_cast<std::byte*>(data->data()), data->size()}};
-  Status s = WritevAll(fd.get(), std::move(iov), tmp);
-  if (s.ok() && options_.fsync && ::fdatasync(fd.get()) != 0) s = StatusFromErrno(errno, "fdatasync " + tmp);
-  if (s.ok() && ::close(fd.Release()) != 0) s = StatusFromErrno(errno, "close " + tmp);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = StatusFromErrno(errno, "rename " + tmp);
-  if (!s.ok()) ::unlink(tmp.c_str());
-  return s;
+  FERRY_RETURN_IF_ERROR(PwritevAll(fd_.get(), std::move(iov), OffsetOf(slot), path));
+  if (options_.fsync && ::fdatasync(fd_.get()) != 0) return StatusFromErrno(errno, "fdatasync " + path);
+  return Status();
 }
 
 Status DiskTier::Put(const BlockKey& key, BlockData data) {
   if (!data) return InvalidArgument("disk tier: null block");
-  uint64_t hash = key.Hash();
-  uint64_t bytes = Allocated(kBlockHeaderBytes + key.object.size() + data->size());
+  const uint64_t hash = key.Hash();
+  const uint64_t block_bytes = kBlockHeaderBytes + key.object.size() + data->size();
+  const uint64_t bytes = Allocated(block_bytes);
+  if (block_bytes > stride_) {
+    return InvalidArgument("disk tier: a block of " + std::to_string(data->size()) +
+                           " bytes with a key of " + std::to_string(key.object.size()) +
+                           " bytes does not fit a slot of " + std::to_string(stride_));
+  }
+  uint32_t slot = 0;
   {
     MutexLock lock(mu_);
     if (bytes > options_.quota_bytes || clock_.Now() < full_until_) {
       stats_.put_failures++;
       return ResourceExhausted("disk tier: no room for block");
     }
+    if (where_.count(hash) != 0) return Status();  // already stored; blocks never change
+    if (!free_slots_.empty()) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    } else if (next_slot_ < UINT32_MAX) {
+      slot = next_slot_++;
+    } else {
+      stats_.put_failures++;
+      return ResourceExhausted("disk tier: out of slots");
+    }
   }
-  Status s = WriteFile(key, data, hash);
+  Status s = WriteSlot(slot, key, data);
   auto low = static_cast<uint64_t>(static_cast<double>(options_.quota_bytes) * options_.low_watermark);
   if (!s.ok()) {
+    PunchAndFree({slot});  // a half-written slot must not be indexed after a restart
     bool full = s.sys_errno() == ENOSPC || s.sys_errno() == EDQUOT;
     {
       MutexLock lock(mu_);
@@ -252,36 +373,55 @@ Status DiskTier::Put(const BlockKey& key, BlockData data) {
     return ResourceExhausted("disk tier: disk full: " + std::string(s.message()));
   }
   bool over = false;
+  bool raced = false;
   {
     MutexLock lock(mu_);
-    index_.Insert(hash, bytes);
-    over = index_.bytes() >
-           static_cast<uint64_t>(static_cast<double>(options_.quota_bytes) * options_.high_watermark);
+    if (where_.count(hash) != 0) {
+      raced = true;  // a concurrent Put of the same block won
+    } else {
+      index_.Insert(hash, bytes);
+      where_[hash] = Slot{slot, static_cast<uint32_t>(key.object.size()),
+                          static_cast<uint32_t>(data->size())};
+      over = index_.bytes() > static_cast<uint64_t>(static_cast<double>(options_.quota_bytes) *
+                                                    options_.high_watermark);
+    }
   }
+  if (raced) PunchAndFree({slot});
   if (over) EvictTo(low);
   return Status();
 }
 
 void DiskTier::EvictTo(uint64_t target_bytes) {
-  std::vector<std::pair<uint64_t, uint64_t>> victims;
+  std::vector<uint32_t> punch;
   {
     MutexLock lock(mu_);
-    victims = index_.EvictTo(target_bytes);
+    std::vector<std::pair<uint64_t, uint64_t>> victims = index_.EvictTo(target_bytes);
     stats_.evictions += victims.size();
+    std::vector<uint32_t> slots;
+    for (const auto& [hash, bytes] : victims) {
+      (void)bytes;
+      auto it = where_.find(hash);
+      if (it == where_.end()) continue;
+      slots.push_back(it->second.slot);
+      where_.erase(it);
+    }
+    ReleaseLocked(slots, punch);
   }
-  for (const auto& [hash, bytes] : victims) {
-    (void)bytes;
-    ::unlink(PathFor(hash).c_str());
-  }
+  PunchAndFree(punch);
 }
 
 void DiskTier::Erase(const BlockKey& key) {
-  uint64_t hash = key.Hash();
+  const uint64_t hash = key.Hash();
+  std::vector<uint32_t> punch;
   {
     MutexLock lock(mu_);
-    if (index_.Erase(hash) == 0) return;
+    auto it = where_.find(hash);
+    if (it == where_.end()) return;
+    uint32_t slot = it->second.slot;
+    ForgetLocked(hash, slot);
+    ReleaseLocked({slot}, punch);
   }
-  ::unlink(PathFor(hash).c_str());
+  PunchAndFree(punch);
 }
 
 TierStats DiskTier::Stats() const {

@@ -66,6 +66,7 @@ StatusOr<std::unique_ptr<TieredBlockCache>> TieredBlockCache::Create(DataSource&
     DiskTierOptions d;
     d.dir = options.disk_dir;
     d.quota_bytes = options.disk_bytes;
+    d.block_bytes = options.block_size;
     d.high_watermark = options.disk_high_watermark;
     d.low_watermark = options.disk_low_watermark;
     d.fsync = options.disk_fsync;

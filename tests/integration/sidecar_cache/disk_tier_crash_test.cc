@@ -1,7 +1,7 @@
 // The disk tier on a real directory: blocks written by one process survive a
-// reopen, and what a crash or power loss leaves behind (torn files, zeroed
-// files, temp files) is detected and dropped, never served. A real full disk
-// (a tiny tmpfs; needs root) degrades the cache to memory.
+// reopen, and what a crash or power loss leaves behind (torn blocks, zeroed
+// slots, half-written headers) is detected and dropped, never served. A real
+// full disk (a tiny tmpfs; needs root) degrades the cache to memory.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -69,37 +69,43 @@ TEST_F(DiskTierCrashTest, BlocksWrittenByAKilledProcessSurviveReopen) {
   }
 }
 
+// Overwrites [offset, offset + n) of `path` with `byte`.
+void Fill(const std::string& path, uint64_t offset, uint64_t n, char byte) {
+  int fd = ::open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  std::string bytes(n, byte);
+  ASSERT_EQ(::pwrite(fd, bytes.data(), n, static_cast<off_t>(offset)), static_cast<ssize_t>(n));
+  ::close(fd);
+}
+
 TEST_F(DiskTierCrashTest, PowerLossLeftoversAreDetectedAfterReopen) {
-  std::string torn, zeroed, short_header;
+  DiskTier::Location torn, zeroed, bad_header;
   {
     auto tier = Open(dir_.path());
     for (uint64_t i = 0; i < 4; ++i) ASSERT_TRUE(tier->Put({"obj", i}, Block(kMi, 9)).ok());
-    torn = tier->PathForTest({"obj", 0});
-    zeroed = tier->PathForTest({"obj", 1});
-    short_header = tier->PathForTest({"obj", 2});
+    torn = tier->LocationForTest({"obj", 0});
+    zeroed = tier->LocationForTest({"obj", 1});
+    bad_header = tier->LocationForTest({"obj", 2});
   }
-  // What a crash without fsync can leave: a file cut short, a file whose
-  // size is right but whose blocks never reached the disk (zeros), a file
-  // cut inside its header, and a temp file of an interrupted write.
-  ASSERT_EQ(::truncate(torn.c_str(), kMi / 2), 0);
-  {
-    auto size = std::filesystem::file_size(zeroed);
-    std::ofstream(zeroed, std::ios::binary | std::ios::trunc) << std::string(size, '\0');
-  }
-  ASSERT_EQ(::truncate(short_header.c_str(), 20), 0);
-  std::string tmp = std::filesystem::path(torn).parent_path().string() + "/.0000000000000001.tmp.0";
-  std::ofstream(tmp) << "partial";
+  // What a crash without fsync can leave: a block whose second half never
+  // reached the disk, a slot whose write never reached it at all (zeros), and
+  // a header torn half way through its rewrite.
+  Fill(torn.path, torn.offset + torn.bytes / 2, torn.bytes - torn.bytes / 2, '\0');
+  Fill(zeroed.path, zeroed.offset, zeroed.bytes, '\0');
+  Fill(bad_header.path, bad_header.offset + 20, 20, 'x');
 
   auto tier = Open(dir_.path());
-  EXPECT_FALSE(std::filesystem::exists(tmp));
+  EXPECT_EQ(tier->Stats().blocks, 2u);  // the zeroed slot is empty, the bad header dropped
   for (uint64_t i = 0; i < 3; ++i) {
     EXPECT_TRUE(tier->Get({"obj", i}).status().Is(StatusCode::kNotFound)) << i;
   }
-  EXPECT_EQ(tier->Stats().corrupt, 3u);
+  EXPECT_EQ(tier->Stats().corrupt, 2u);  // the bad header at Open, the torn data on read
   StatusOr<BlockData> good = tier->Get({"obj", 3});
   ASSERT_TRUE(good.ok());
   EXPECT_EQ(**good, *Block(kMi, 9));
-  for (const auto& p : {torn, zeroed, short_header}) EXPECT_FALSE(std::filesystem::exists(p)) << p;
+  // Both damaged slots were punched out and are reused.
+  for (uint64_t i = 10; i < 13; ++i) ASSERT_TRUE(tier->Put({"obj", i}, Block(kMi, 1)).ok());
+  EXPECT_LE(std::filesystem::file_size(torn.path), 4 * tier->StrideForTest());
 }
 
 TEST_F(DiskTierCrashTest, CacheRefetchesBlocksDamagedWhileDown) {
@@ -129,11 +135,9 @@ TEST_F(DiskTierCrashTest, CacheRefetchesBlocksDamagedWhileDown) {
   for (uint64_t i : {1u, 4u}) {
     BlockKey key{ObjectId("f", e), i};
     auto tier = Open(dir_.path());
-    std::string path = tier->PathForTest(key);
-    int fd = ::open(path.c_str(), O_WRONLY);
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(::pwrite(fd, "garbage!", 8, 100000), 8);
-    ::close(fd);
+    DiskTier::Location at = tier->LocationForTest(key);
+    ASSERT_NE(at.offset, UINT64_MAX);
+    Fill(at.path, at.offset + 100000, 8, '!');
   }
   src.ClearLog();
   auto cache = TieredBlockCache::Create(src, o, clock_);

@@ -32,7 +32,7 @@ class DiskBlockFormatTest : public ::testing::Test {
   BlockKey key_{"dir/file\0etag|3|1", 7};
   std::vector<std::byte> data_ = ByteVector("hello block");
   std::vector<std::byte> File() {
-    std::vector<std::byte> f = ByteVector(EncodeBlockHeader(key_, data_));
+    std::vector<std::byte> f = ByteVector(EncodeBlockHeader(key_, data_, 1234567890123));
     f.insert(f.end(), data_.begin(), data_.end());
     return f;
   }
@@ -47,6 +47,7 @@ TEST_F(DiskBlockFormatTest, RoundTrips) {
   EXPECT_EQ(l->index, 7u);
   EXPECT_EQ(l->key_hash, key_.Hash());
   EXPECT_EQ(l->data_len, data_.size());
+  EXPECT_EQ(l->written_ns, 1234567890123u);
 }
 
 TEST_F(DiskBlockFormatTest, EveryFlippedBitIsDetected) {

@@ -390,10 +390,11 @@ TEST_F(TieredBlockCacheTest, CorruptDiskBlockIsRefetchedNotServed) {
     cache->WaitIdleForTest();
   }
   auto cache = Make(nullptr, &disk, 64 * kMi);
-  std::string path = disk->PathForTest({ObjectId("f", e), 2});
-  int fd = ::open(path.c_str(), O_WRONLY);
+  DiskTier::Location at = disk->LocationForTest({ObjectId("f", e), 2});
+  ASSERT_NE(at.offset, UINT64_MAX);
+  int fd = ::open(at.path.c_str(), O_WRONLY);
   ASSERT_GE(fd, 0);
-  ASSERT_EQ(::pwrite(fd, "\xff\xff\xff\xff", 4, 4096), 4);
+  ASSERT_EQ(::pwrite(fd, "\xff\xff\xff\xff", 4, static_cast<off_t>(at.offset + 4096)), 4);
   ::close(fd);
   src_.ClearLog();
   EXPECT_EQ(ReadAll(*cache, "f", e, 1), content);

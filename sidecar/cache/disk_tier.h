@@ -3,8 +3,10 @@
 // within a byte quota with high/low watermarks: once the allocated size
 // passes high x quota, segmented-LRU victims are dropped until it is below
 // low x quota. Slot i holds one block (disk_block_format.h: header, key,
-// data) at i x stride, where stride = block_bytes + 8 KiB (room for the
-// header and a key of up to 8 KiB - 48 bytes). A dropped block's slot is
+// data) at i x stride, where stride = block_bytes + 8 KiB: the header and
+// key (up to 8 KiB - 48 bytes), zero-padded to 4 KiB, then the data, so a
+// slot is written with O_DIRECT from one aligned buffer (buffered where the
+// file system has no O_DIRECT); reads are buffered. A dropped block's slot is
 // punched out (FALLOC_FL_PUNCH_HOLE, so the disk space is given back) and
 // reused: steady-state caching creates, renames and deletes no files, which
 // is what a file per block cost (an inode allocation per block, 30 % of the
@@ -23,6 +25,7 @@
 // for `full_backoff`: the cache degrades to memory, never to wrong data.
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -108,7 +111,15 @@ class DiskTier final : public CacheTier {
   const std::string root_;
   const uint64_t stride_;
   Clock& clock_;
-  UniqueFd fd_;  // the slot file; pread/pwrite from any thread
+  UniqueFd fd_;         // the slot file; pread/pwrite from any thread
+  Mutex write_mu_;  // serializes writes through write_buffer_; taken before mu_
+  // The slot file again, O_DIRECT, for writes (none: not supported).
+  UniqueFd direct_fd_ FERRY_GUARDED_BY(write_mu_);
+  struct FreeDeleter {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  std::unique_ptr<std::byte, FreeDeleter> write_buffer_ FERRY_GUARDED_BY(write_mu_);
+  uint64_t write_buffer_bytes_ FERRY_GUARDED_BY(write_mu_) = 0;
   mutable Mutex mu_;  // guards everything below; leaf lock, never held across I/O
   SlruIndex<uint64_t> index_ FERRY_GUARDED_BY(mu_);  // by BlockKey::Hash(), allocated bytes
   std::unordered_map<uint64_t, Slot> where_ FERRY_GUARDED_BY(mu_);  // by BlockKey::Hash()

@@ -49,7 +49,7 @@ TEST_F(DiskTierTest, PutGetAndReopen) {
     StatusOr<BlockData> got = tier->Get(k);
     ASSERT_TRUE(got.ok());
     EXPECT_EQ((*got)->size(), 5000u);
-    EXPECT_EQ(tier->Stats().bytes, 8192u);  // allocated, 4 KiB units
+    EXPECT_EQ(tier->Stats().bytes, 4096u + 8192u);  // header+key, data: 4 KiB units
   }
   auto tier = Open(1 << 20);
   EXPECT_TRUE(tier->Contains(k));
@@ -90,7 +90,7 @@ TEST_F(DiskTierTest, CorruptBlockIsDroppedNotServed) {
   {
     int fd = ::open(at.path.c_str(), O_WRONLY);
     ASSERT_GE(fd, 0);
-    ASSERT_EQ(::pwrite(fd, "Z", 1, static_cast<off_t>(at.offset + 2000)), 1);
+    ASSERT_EQ(::pwrite(fd, "Z", 1, static_cast<off_t>(at.offset + at.bytes - 1000)), 1);
     ::close(fd);
   }
   EXPECT_TRUE(tier->Get(k).status().Is(StatusCode::kNotFound));

@@ -11,8 +11,8 @@ namespace ferry::sidecar {
 namespace {
 
 constexpr const char* kFsKeys[] = {"attr_ttl", "entry_ttl", "negative_ttl", "dir_ttl",
-                                   "list_on_lookup", "uid", "gid", "direct_io",
-                                   "passthrough", "passthrough_min_size"};
+                                   "list_on_lookup", "uid", "gid", "file_mode", "dir_mode",
+                                   "direct_io", "passthrough", "passthrough_min_size"};
 
 bool IsFsKey(const std::string& k) {
   for (const char* f : kFsKeys) {
@@ -51,6 +51,19 @@ Status ApplyFsOption(const std::string& k, const std::string& v, FilesystemOptio
     FERRY_ASSIGN_OR_RETURN(uint64_t n, ParseUintOption(k, v));
     if (n > 0xffffffffull) return InvalidArgument("option " + k + ": too large");
     (k == "uid" ? fs.uid : fs.gid) = static_cast<uint32_t>(n);
+  } else if (k == "file_mode" || k == "dir_mode") {
+    // Octal, as chmod: 0444, 644, 0755.
+    uint32_t mode = 0;
+    bool ok = !v.empty() && v.size() <= 5;
+    for (char c : v) {
+      ok = ok && c >= '0' && c <= '7';
+      mode = mode * 8 + static_cast<uint32_t>(c - '0');
+    }
+    if (!ok || mode == 0 || mode > 07777) {
+      return InvalidArgument("option " + k + ": \"" + v +
+                             "\" is not an octal permission mode (e.g. 0444, 0644, 0755)");
+    }
+    (k == "file_mode" ? fs.file_mode : fs.dir_mode) = mode;
   }
   return Status();
 }

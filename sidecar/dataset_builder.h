@@ -7,7 +7,8 @@
 //
 // Option keys (spec.options, or -o of the standalone mount):
 //   filesystem: attr_ttl, entry_ttl, negative_ttl, dir_ttl ("30", "30s",
-//               "500ms", "5m", "1h"), list_on_lookup, uid, gid, direct_io,
+//               "500ms", "5m", "1h"), list_on_lookup, uid, gid, file_mode,
+//               dir_mode (octal), direct_io,
 //               passthrough (local://: FUSE passthrough, default on),
 //               passthrough_min_size (default 0)
 //   cache:      cache_*, prefetch_*, block_size (docs/cache.md)

@@ -73,7 +73,7 @@ Attr Filesystem::MakeAttr(uint64_t ino, const Entry& e) const {
   uint32_t perm = e.mode & 07777;
   switch (e.type) {
     case EntryType::kDirectory:
-      a.mode = S_IFDIR | (perm != 0 ? perm : 0555);
+      a.mode = S_IFDIR | (options_.dir_mode != 0 ? options_.dir_mode : perm != 0 ? perm : 0555);
       a.nlink = 2;
       a.size = 4096;
       break;
@@ -82,7 +82,7 @@ Attr Filesystem::MakeAttr(uint64_t ino, const Entry& e) const {
       a.size = e.symlink_target.size();
       break;
     case EntryType::kFile:
-      a.mode = S_IFREG | (perm != 0 ? perm : 0444);
+      a.mode = S_IFREG | (options_.file_mode != 0 ? options_.file_mode : perm != 0 ? perm : 0444);
       a.size = e.size;
       break;
   }

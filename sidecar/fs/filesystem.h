@@ -62,6 +62,12 @@ struct FilesystemOptions {
   uint64_t passthrough_min_bytes = 0;
   uint32_t uid = 0;            // owner reported for every file
   uint32_t gid = 0;
+  // Permission bits reported for every regular file / directory (0: the
+  // source's bits, or 0444 / 0555 when it has none), as goofys' and
+  // mountpoint-s3's --file-mode/--dir-mode: lets a non-root app read a
+  // local:// tree of 0600 files, or hides group/other bits.
+  uint32_t file_mode = 0;
+  uint32_t dir_mode = 0;
 
   // Defaults: 1 s TTLs for local paths (they change under us), 60 s for
   // remote object stores.

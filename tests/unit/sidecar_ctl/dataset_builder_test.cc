@@ -37,7 +37,9 @@ TEST_F(DatasetBuilderTest, RemoteDatasetGetsSourceCacheAndRemoteTtls) {
                                                 {"cache_memory", "32Mi"},
                                                 {"attr_ttl", "5m"},
                                                 {"dir_ttl", "500ms"},
-                                                {"uid", "1000"}}),
+                                                {"uid", "1000"},
+                                                {"file_mode", "0644"},
+                                                {"dir_mode", "755"}}),
                    Env(true));
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   ASSERT_NE(d->cache, nullptr);
@@ -46,6 +48,14 @@ TEST_F(DatasetBuilderTest, RemoteDatasetGetsSourceCacheAndRemoteTtls) {
   EXPECT_EQ(d->fs_options.dir_ttl, std::chrono::milliseconds(500));
   EXPECT_EQ(d->fs_options.entry_ttl, std::chrono::seconds(60));  // remote default
   EXPECT_EQ(d->fs_options.uid, 1000u);
+  EXPECT_EQ(d->fs_options.file_mode, 0644u);
+  EXPECT_EQ(d->fs_options.dir_mode, 0755u);
+  for (const char* bad : {"0", "0888", "rw-r--r--", "", "017777"}) {
+    StatusOr<BuiltDataset> b = BuildDataset(
+        Spec("s3://bucket/", {{"endpoint", "http://127.0.0.1:9"}, {"file_mode", bad}}), Env(true));
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("file_mode"), std::string::npos) << b.status().ToString();
+  }
 }
 
 TEST_F(DatasetBuilderTest, LocalDatasetHasNoCache) {

@@ -119,6 +119,28 @@ TEST_F(FilesystemTest, LsLRCostsOneListPerDirectoryAndNoStat) {
   EXPECT_EQ(src_.CountOps("stat:"), 0u);
 }
 
+TEST_F(FilesystemTest, FileAndDirModesOverrideTheSourceBits) {
+  FilesystemOptions o = FilesystemOptions::ForLocal();
+  o.uid = 1000;
+  o.file_mode = 0640;
+  o.dir_mode = 0750;
+  auto fs = Make(o);
+  StatusOr<EntryReply> dir = fs->Lookup(kRootIno, "dir0");
+  ASSERT_TRUE(dir.ok());
+  EXPECT_EQ(dir->attr.mode, S_IFDIR | 0750u);
+  EXPECT_EQ(dir->attr.uid, 1000u);
+  StatusOr<EntryReply> file = fs->Lookup(dir->ino, "f0");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->attr.mode, S_IFREG | 0640u);
+  StatusOr<EntryReply> link = fs->Lookup(kRootIno, "link");
+  ASSERT_TRUE(link.ok());
+  EXPECT_EQ(link->attr.mode & S_IFMT, static_cast<uint32_t>(S_IFLNK));  // symlinks keep theirs
+  auto plain = Make();
+  StatusOr<EntryReply> dflt = plain->Lookup(kRootIno, "top");
+  ASSERT_TRUE(dflt.ok());
+  EXPECT_EQ(dflt->attr.mode, S_IFREG | 0444u);  // the fake source gives no bits
+}
+
 TEST_F(FilesystemTest, LookupInUnlistedDirectoryListsParentOnce) {
   auto fs = Make();
   src_.ClearLog();

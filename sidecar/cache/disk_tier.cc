@@ -117,8 +117,8 @@ Status DiskTier::OpenSlotFile() {
   if (!fd_) return StatusFromErrno(errno, "open " + blocks);
   // Writes go around the page cache where the file system allows it; reads
   // stay buffered, so the kernel keeps the disk tier's hot blocks.
-  MutexLock lock(write_mu_);
   direct_fd_ = UniqueFd(::open(blocks.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+  use_direct_ = static_cast<bool>(direct_fd_);
   return Status();
 }
 
@@ -333,24 +333,35 @@ Status DiskTier::WriteSlot(uint32_t slot, const BlockKey& key, const BlockData& 
   // O_DIRECT: no page-cache copy of data that the memory tier already holds,
   // and no fresh page-cache pages per block (on a VM that hands freed memory
   // back to its host, first-touching fresh pages is what a write costs).
-  MutexLock lock(write_mu_);
-  if (write_buffer_bytes_ < total) {
-    void* p = nullptr;
-    if (::posix_memalign(&p, kAllocUnit, total) != 0) return ResourceExhausted("disk tier: no memory");
-    write_buffer_.reset(static_cast<std::byte*>(p));
-    write_buffer_bytes_ = total;
+  AlignedBuffer b;
+  {
+    MutexLock lock(buffers_mu_);
+    if (!buffers_.empty()) {
+      b = std::move(buffers_.back());
+      buffers_.pop_back();
+    }
   }
-  std::byte* buf = write_buffer_.get();
+  if (b.bytes < total) {
+    void* p = nullptr;
+    if (::posix_memalign(&p, kAllocUnit, stride_) != 0) return ResourceExhausted("disk tier: no memory");
+    b.data.reset(static_cast<std::byte*>(p));
+    b.bytes = stride_;
+  }
+  std::byte* buf = b.data.get();
   std::memcpy(buf, head.data(), head.size());
   std::memset(buf + head.size(), 0, at - head.size());
   std::memcpy(buf + at, data->data(), data->size());
   std::memset(buf + at + data->size(), 0, total - at - data->size());
-  Status s = direct_fd_ ? PwriteAll(direct_fd_.get(), buf, total, OffsetOf(slot), path)
-                        : Status(InvalidArgument("no O_DIRECT"));
-  if (!s.ok() && (!direct_fd_ || s.sys_errno() == EINVAL)) {
+  Status s = use_direct_ ? PwriteAll(direct_fd_.get(), buf, total, OffsetOf(slot), path)
+                         : Status(InvalidArgument("no O_DIRECT"));
+  if (!s.ok() && (!use_direct_ || s.sys_errno() == EINVAL)) {
     // No O_DIRECT here (an old tmpfs, an odd file system): buffered, from now on.
-    direct_fd_.Reset();
+    use_direct_ = false;
     s = PwriteAll(fd_.get(), buf, total, OffsetOf(slot), path);
+  }
+  {
+    MutexLock lock(buffers_mu_);
+    buffers_.push_back(std::move(b));
   }
   FERRY_RETURN_IF_ERROR(s);
   if (options_.fsync && ::fdatasync(fd_.get()) != 0) return StatusFromErrno(errno, "fdatasync " + path);

@@ -24,6 +24,7 @@
 // A full disk (ENOSPC, EDQUOT) evicts to the low watermark and refuses Puts
 // for `full_backoff`: the cache degrades to memory, never to wrong data.
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -112,14 +113,19 @@ class DiskTier final : public CacheTier {
   const uint64_t stride_;
   Clock& clock_;
   UniqueFd fd_;         // the slot file; pread/pwrite from any thread
-  Mutex write_mu_;  // serializes writes through write_buffer_; taken before mu_
-  // The slot file again, O_DIRECT, for writes (none: not supported).
-  UniqueFd direct_fd_ FERRY_GUARDED_BY(write_mu_);
+  // The slot file again, O_DIRECT, for writes; used while use_direct_.
+  UniqueFd direct_fd_;
+  std::atomic<bool> use_direct_{false};
   struct FreeDeleter {
     void operator()(std::byte* p) const { std::free(p); }
   };
-  std::unique_ptr<std::byte, FreeDeleter> write_buffer_ FERRY_GUARDED_BY(write_mu_);
-  uint64_t write_buffer_bytes_ FERRY_GUARDED_BY(write_mu_) = 0;
+  struct AlignedBuffer {
+    std::unique_ptr<std::byte, FreeDeleter> data;
+    uint64_t bytes = 0;
+  };
+  Mutex buffers_mu_;  // leaf
+  // Idle 4 KiB-aligned slot buffers, one per concurrent writer at most.
+  std::vector<AlignedBuffer> buffers_ FERRY_GUARDED_BY(buffers_mu_);
   mutable Mutex mu_;  // guards everything below; leaf lock, never held across I/O
   SlruIndex<uint64_t> index_ FERRY_GUARDED_BY(mu_);  // by BlockKey::Hash(), allocated bytes
   std::unordered_map<uint64_t, Slot> where_ FERRY_GUARDED_BY(mu_);  // by BlockKey::Hash()

@@ -223,7 +223,7 @@ void BM_DiskTier(benchmark::State& state) {
   o.dir = tmpl;
   o.quota_bytes = 256 * kMi;
   auto tier = std::move(*DiskTier::Open(o, clock));
-  auto block = std::make_shared<const std::vector<std::byte>>(kMi, std::byte{3});
+  auto block = std::make_shared<const BlockBytes>(kMi, std::byte{3});
   uint64_t i = 0;
   for (int k = 0; k < 64; ++k) (void)tier->Put({"obj", static_cast<uint64_t>(k)}, block);
   for (auto _ : state) {

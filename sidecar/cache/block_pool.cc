@@ -42,21 +42,21 @@ BlockPool::Buffer BlockPool::Take(size_t size) {
     }
   }
   if (!b) {
-    b = std::make_unique<std::vector<std::byte>>();
+    b = std::make_unique<BlockBytes>();
     b->reserve(std::max(size, block_size_));
   }
-  b->resize(size);  // no fill when shrinking or when the buffer was this long before
+  b->resize(size);  // never a fill (BlockAllocator default-initializes)
   return b;
 }
 
 BlockData BlockPool::Seal(Buffer buffer) {
-  std::vector<std::byte>* raw = buffer.release();
-  return BlockData(raw, [pool = shared_from_this()](const std::vector<std::byte>* p) {
-    pool->Give(const_cast<std::vector<std::byte>*>(p));
+  BlockBytes* raw = buffer.release();
+  return BlockData(raw, [pool = shared_from_this()](const BlockBytes* p) {
+    pool->Give(const_cast<BlockBytes*>(p));
   });
 }
 
-void BlockPool::Give(std::vector<std::byte>* buffer) {
+void BlockPool::Give(BlockBytes* buffer) {
   Buffer b(buffer);
   if (b->capacity() != block_size_) return;  // not one of ours: freed
   std::vector<Waiting> expired;  // freed after the lock (declared first)

@@ -36,7 +36,7 @@ namespace ferry::sidecar {
 
 class BlockPool : public std::enable_shared_from_this<BlockPool> {
  public:
-  using Buffer = std::unique_ptr<std::vector<std::byte>>;
+  using Buffer = std::unique_ptr<BlockBytes>;
 
   // Never trims idle buffers (TrimIdle() does nothing).
   static std::shared_ptr<BlockPool> Create(size_t block_size, size_t max_free);
@@ -71,7 +71,7 @@ class BlockPool : public std::enable_shared_from_this<BlockPool> {
 
   BlockPool(size_t block_size, size_t max_free, Clock* clock, std::chrono::nanoseconds idle_after)
       : block_size_(block_size), max_free_(max_free), clock_(clock), idle_after_(idle_after) {}
-  void Give(std::vector<std::byte>* buffer) FERRY_EXCLUDES(mu_);
+  void Give(BlockBytes* buffer) FERRY_EXCLUDES(mu_);
   // Moves the expired buffers (oldest first in free_) to `out`.
   void TakeExpired(std::vector<Waiting>& out) FERRY_REQUIRES(mu_);
 

@@ -266,7 +266,7 @@ StatusOr<BlockData> DiskTier::Get(const BlockKey& key) {
   // Header, key and data in one read: the index knows their lengths.
   std::vector<std::byte> hk(kBlockHeaderBytes + s.key_len);
   std::vector<std::byte> pad(DataOffset(s.key_len) - hk.size());
-  auto data = std::make_shared<std::vector<std::byte>>(s.data_len);
+  auto data = std::make_shared<BlockBytes>(s.data_len);
   iovec iov[3] = {{hk.data(), hk.size()}, {pad.data(), pad.size()}, {data->data(), data->size()}};
   const size_t want = hk.size() + pad.size() + data->size();
   Status status;

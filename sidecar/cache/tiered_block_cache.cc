@@ -257,7 +257,7 @@ StatusOr<BlockData> TieredBlockCache::FetchClaimed(
   BlockData first_block;
   for (size_t i = 0; i < calls.size(); ++i) {
     const uint64_t start = i * bs;
-    std::vector<std::byte>& b = *blocks[i];
+    BlockBytes& b = *blocks[i];
     if (start >= *got) {
       b.clear();  // past the end: not cached
     } else if (start + b.size() > *got) {

@@ -28,7 +28,7 @@ constexpr uint64_t kMi = 1 << 20;
 BlockData Block(size_t n, uint32_t seed) {
   std::string s = testutil::Content(n, seed);
   auto b = std::as_bytes(std::span<const char>(s.data(), s.size()));
-  return std::make_shared<const std::vector<std::byte>>(b.begin(), b.end());
+  return std::make_shared<const BlockBytes>(b.begin(), b.end());
 }
 
 class DiskTierCrashTest : public ::testing::Test {

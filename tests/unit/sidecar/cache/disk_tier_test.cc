@@ -21,7 +21,7 @@ namespace ferry::sidecar {
 namespace {
 
 BlockData Block(size_t n, char fill = 'x') {
-  return std::make_shared<const std::vector<std::byte>>(n, static_cast<std::byte>(fill));
+  return std::make_shared<const BlockBytes>(n, static_cast<std::byte>(fill));
 }
 
 class DiskTierTest : public ::testing::Test {

@@ -6,7 +6,7 @@ namespace ferry::sidecar {
 namespace {
 
 BlockData MemoryBlock(size_t n, char fill = 'x') {
-  return std::make_shared<const std::vector<std::byte>>(n, static_cast<std::byte>(fill));
+  return std::make_shared<const BlockBytes>(n, static_cast<std::byte>(fill));
 }
 
 TEST(MemoryTierTest, GetReturnsWhatWasPut) {

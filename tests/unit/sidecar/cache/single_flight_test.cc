@@ -21,7 +21,7 @@ TEST(SingleFlightTest, OneLeaderManyWaiters) {
       EXPECT_FALSE(t.leader);
       waiters.emplace_back([&results, i, call = t.call] { results[i] = SingleFlight::Wait(call); });
     }
-    auto data = std::make_shared<const std::vector<std::byte>>(3, std::byte{1});
+    auto data = std::make_shared<const BlockBytes>(3, std::byte{1});
     sf.Complete(k, leader.call, BlockData(data));
   }
   for (auto& r : results) {

@@ -3,7 +3,8 @@
 // ferry-sidecar does not link libcurl: this file defines the few curl_*
 // functions curl_easy.cc calls and forwards them to libcurl.so.4, which it
 // dlopen()s the first time one of them runs (and then calls
-// curl_global_init(CURL_GLOBAL_DEFAULT) once, thread-safe since curl 7.84).
+// curl_global_init_mem(CURL_GLOBAL_DEFAULT, ...) once, thread-safe since curl
+// 7.84).
 // A pod serving only local:// datasets never maps libcurl and what it pulls in
 // (OpenSSL, GnuTLS, Kerberos, LDAP, libssh2, ...): about 6 MiB of resident
 // pages in an idle data plane (bench/results/sidecar_e2e.md).
@@ -18,6 +19,8 @@
 #include <dlfcn.h>
 
 #include <cstdarg>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "common/logging.h"
@@ -30,7 +33,9 @@ namespace {
 struct CurlApi {
   bool ok = false;
   std::string error;
-  CURLcode (*global_init)(long) = nullptr;
+  CURLcode (*global_init_mem)(long, curl_malloc_callback, curl_free_callback,
+                             curl_realloc_callback, curl_strdup_callback,
+                             curl_calloc_callback) = nullptr;
   CURL* (*easy_init)() = nullptr;
   void (*easy_cleanup)(CURL*) = nullptr;
   void (*easy_reset)(CURL*) = nullptr;
@@ -41,6 +46,16 @@ struct CurlApi {
   curl_slist* (*slist_append)(curl_slist*, const char*) = nullptr;
   void (*slist_free_all)(curl_slist*) = nullptr;
 };
+
+// libcurl's allocations, with its receive buffer (CURLOPT_BUFFERSIZE, 512
+// KiB) on a page boundary: the kernel copies socket data into it, and a
+// destination at malloc's 16-byte offset from the source pages makes that
+// copy several times slower (4 KiB aliasing; see BlockAllocator).
+void* CurlMalloc(size_t size) {
+  if (size < (64u << 10)) return std::malloc(size);
+  void* p = nullptr;
+  return ::posix_memalign(&p, 4096, size) == 0 ? p : nullptr;
+}
 
 template <typename F>
 bool Resolve(void* lib, const char* name, F& out, std::string& error) {
@@ -57,7 +72,7 @@ CurlApi Load() {
     api.error = std::string("cannot load libcurl.so.4 (needed by s3://, oss://, http(s):// "
                             "sources): ") + (why != nullptr ? why : "unknown error");
   } else {
-    bool all = Resolve(lib, "curl_global_init", api.global_init, api.error);
+    bool all = Resolve(lib, "curl_global_init_mem", api.global_init_mem, api.error);
     all &= Resolve(lib, "curl_easy_init", api.easy_init, api.error);
     all &= Resolve(lib, "curl_easy_cleanup", api.easy_cleanup, api.error);
     all &= Resolve(lib, "curl_easy_reset", api.easy_reset, api.error);
@@ -68,7 +83,8 @@ CurlApi Load() {
     all &= Resolve(lib, "curl_slist_append", api.slist_append, api.error);
     all &= Resolve(lib, "curl_slist_free_all", api.slist_free_all, api.error);
     if (all) {
-      CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT);
+      CURLcode rc = api.global_init_mem(CURL_GLOBAL_DEFAULT, &CurlMalloc, &std::free, &std::realloc,
+                                        &strdup, &std::calloc);
       api.ok = rc == CURLE_OK;
       if (!api.ok) api.error = "curl_global_init failed: " + std::string(api.easy_strerror(rc));
     }

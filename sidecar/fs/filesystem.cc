@@ -123,9 +123,17 @@ void Filesystem::Forget(uint64_t ino, uint64_t nlookup) {
   }
 }
 
-StatusOr<AttrReply> Filesystem::GetAttr(uint64_t ino) {
+StatusOr<AttrReply> Filesystem::GetAttr(uint64_t ino, std::optional<uint64_t> fh) {
   FERRY_ASSIGN_OR_RETURN(InodeRecord rec, Record(ino));
   FERRY_ASSIGN_OR_RETURN(Entry e, metadata_.Get(rec.path, MetadataCache::Purpose::kAttr));
+  if (fh.has_value()) {
+    StatusOr<std::shared_ptr<FileHandle>> h = Handle(*fh);
+    if (h.ok() && (*h)->ino == ino && !(*h)->fd.valid() &&
+        (*h)->version.VersionKey() != e.VersionKey()) {
+      // Not cached (timeout 0): a stat without a handle sees the new version.
+      return AttrReply{ReportAttr(ino, (*h)->version), std::chrono::nanoseconds(0)};
+    }
+  }
   if (e.type != rec.type) {
     return ErrnoStatus(StatusCode::kNotFound, ESTALE, "replaced by another type: " + rec.path);
   }

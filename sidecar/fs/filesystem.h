@@ -22,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -177,7 +178,12 @@ class Filesystem final : private MetadataCache::Observer {
   // ESTALE unknown parent; ENOTDIR; ENAMETOOLONG.
   StatusOr<EntryReply> Lookup(uint64_t parent, std::string_view name);
   void Forget(uint64_t ino, uint64_t nlookup);
-  StatusOr<AttrReply> GetAttr(uint64_t ino);
+  // With `fh` (the kernel asks on behalf of an open file: fstat, or a read
+  // near the end of the file), a remote file reports the version that handle
+  // opened, not uncached: a reader half way through a file that changed would
+  // otherwise see the new size (a shrunk file cut the old bytes short, a
+  // grown one read past them) while its reads still come from the old version.
+  StatusOr<AttrReply> GetAttr(uint64_t ino, std::optional<uint64_t> fh = std::nullopt);
   StatusOr<std::string> ReadLink(uint64_t ino);  // EINVAL: not a symlink
 
   StatusOr<OpenReply> OpenDir(uint64_t ino);  // ENOTDIR

@@ -228,8 +228,9 @@ void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
   fuse_reply_none(req);
 }
 
-void OpGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
-  StatusOr<AttrReply> r = Fs(req).GetAttr(ino);
+void OpGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  StatusOr<AttrReply> r =
+      Fs(req).GetAttr(ino, fi != nullptr ? std::optional<uint64_t>(fi->fh) : std::nullopt);
   if (!r.ok()) return ReplyErr(req, r.status());
   struct stat st = ToStat(r->attr);
   fuse_reply_attr(req, &st, Seconds(r->timeout));

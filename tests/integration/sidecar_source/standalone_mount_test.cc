@@ -139,8 +139,19 @@ class StandaloneMountTest : public ::testing::Test {
     bool fresh = WaitUntil(
         [&] {
           std::optional<std::string> got = ReadAll(mnt_ + "/" + path);
+          auto diag = [&](const std::string& g) {
+            std::string out;
+            for (const std::string* ref : {&was, &now}) {
+              size_t i = 0;
+              while (i < g.size() && i < ref->size() && g[i] == (*ref)[i]) ++i;
+              size_t zeros = 0;
+              for (size_t k = i; k < g.size() && g[k] == 0; ++k) ++zeros;
+              out += " first diff " + std::to_string(i) + " of " + std::to_string(ref->size()) + " zeros after " + std::to_string(zeros) + ";";
+            }
+            return out;
+          };
           EXPECT_TRUE(!got.has_value() || *got == was || *got == now)
-              << path << ": mixed or wrong bytes (" << (got ? got->size() : 0) << ")";
+              << path << ": mixed or wrong bytes (" << (got ? got->size() : 0) << ")" << (got ? diag(*got) : "");
           return got.has_value() && *got == now;
         },
         std::chrono::seconds(15));

@@ -383,6 +383,29 @@ TEST_F(FilesystemTest, AResizedFileOpensDirectUntilTheKernelKnowsItsSize) {
   EXPECT_EQ(fs->Stats().direct_opens, 1u);
 }
 
+// A reader half way through a file that changes keeps the size of the version
+// it opened when the kernel asks on its behalf (GETATTR with the handle), so
+// it reads that version to its end, never the old bytes cut at the new size.
+TEST_F(FilesystemTest, AnOpenFileKeepsTheSizeOfItsVersion) {
+  auto fs = Make();
+  auto f = fs->Lookup(kRootIno, "top");  // 10 bytes
+  ASSERT_TRUE(f.ok());
+  auto open = fs->Open(f->ino, O_RDONLY);
+  ASSERT_TRUE(open.ok());
+  src_.PutFile("top", "abc");  // shrinks
+  clock_.Advance(std::chrono::seconds(2));
+  StatusOr<AttrReply> mine = fs->GetAttr(f->ino, open->fh);
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(mine->attr.size, 10u);
+  EXPECT_EQ(mine->timeout, std::chrono::nanoseconds(0));
+  EXPECT_EQ(ReadAll(*fs, f->ino), "abc");  // a new open reads the new version
+  StatusOr<AttrReply> anyone = fs->GetAttr(f->ino);
+  ASSERT_TRUE(anyone.ok());
+  EXPECT_EQ(anyone->attr.size, 3u);
+  fs->Release(open->fh);
+  EXPECT_EQ(fs->GetAttr(f->ino, open->fh)->attr.size, 3u);  // unknown handle: the current one
+}
+
 TEST_F(FilesystemTest, InodesSurviveHandOver) {
   auto fs = Make();
   auto e = fs->Lookup(kRootIno, "dir1");

@@ -65,6 +65,7 @@ uint64_t DataOffset(uint64_t key_len) { return Allocated(kBlockHeaderBytes + key
 DiskTier::DiskTier(DiskTierOptions options, Clock& clock)
     : options_(std::move(options)),
       root_(options_.dir + "/ferry-blocks-v2"),
+      path_(root_ + "/blocks"),
       stride_(Allocated(options_.block_bytes) + kSlotHeadroom),
       clock_(clock) {}
 
@@ -92,7 +93,7 @@ Status DiskTier::OpenSlotFile() {
   }
   fs::create_directories(root_, ec);
   if (ec) return StatusFromErrno(ec.value(), "create disk cache directory " + root_);
-  const std::string blocks = root_ + "/blocks";
+  const std::string& blocks = path_;
   const std::string layout_path = root_ + "/layout";
   const std::string layout = "stride " + std::to_string(stride_) + "\n";
   std::string found;
@@ -131,7 +132,7 @@ Status DiskTier::Scan() {
   };
   std::vector<Found> found;
   std::vector<uint32_t> damaged;
-  const std::string blocks = root_ + "/blocks";
+  const std::string& blocks = path_;
   struct stat st {};
   if (::fstat(fd_.get(), &st) != 0) return StatusFromErrno(errno, "stat " + blocks);
   const auto file_size = static_cast<uint64_t>(st.st_size);
@@ -194,14 +195,14 @@ Status DiskTier::Scan() {
   }
   damaged.insert(damaged.end(), stale.begin(), stale.end());
   PunchAndFree(damaged);
-  auto high = static_cast<uint64_t>(static_cast<double>(options_.quota_bytes) * options_.high_watermark);
+  auto high = HighBytes();
   bool over = false;
   {
     MutexLock lock(mu_);
     over = index_.bytes() > high;
   }
   if (over) {
-    EvictTo(static_cast<uint64_t>(static_cast<double>(options_.quota_bytes) * options_.low_watermark));
+    EvictTo(LowBytes());
   }
   return Status();
 }
@@ -214,9 +215,9 @@ bool DiskTier::Contains(const BlockKey& key) const {
 DiskTier::Location DiskTier::LocationForTest(const BlockKey& key) const {
   MutexLock lock(mu_);
   auto it = where_.find(key.Hash());
-  if (it == where_.end()) return {root_ + "/blocks", UINT64_MAX, 0};
+  if (it == where_.end()) return {path_, UINT64_MAX, 0};
   const Slot& s = it->second;
-  return {root_ + "/blocks", OffsetOf(s.slot), DataOffset(s.key_len) + s.data_len};
+  return {path_, OffsetOf(s.slot), DataOffset(s.key_len) + s.data_len};
 }
 
 bool DiskTier::ForgetLocked(uint64_t hash, uint32_t slot) {
@@ -275,7 +276,7 @@ StatusOr<BlockData> DiskTier::Get(const BlockKey& key) {
     n = ::preadv(fd_.get(), iov, 3, static_cast<off_t>(OffsetOf(s.slot)));
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
-    status = StatusFromErrno(errno, "read " + root_ + "/blocks");
+    status = StatusFromErrno(errno, "read " + path_);
   } else if (static_cast<size_t>(n) != want) {
     status = FailedPrecondition("block file: truncated slot");
   } else {
@@ -309,8 +310,8 @@ StatusOr<BlockData> DiskTier::Get(const BlockKey& key) {
   }
   PunchAndFree(punch);
   if (corrupt) {
-    GetLogger("sidecar.cache")->warn("dropping damaged cache block in slot {} of {}/blocks: {}",
-                                     s.slot, root_, status.message());
+    GetLogger("sidecar.cache")->warn("dropping damaged cache block in slot {} of {}: {}", s.slot,
+                                     path_, status.message());
     return NotFound("disk tier: damaged block dropped");
   }
   if (!status.ok()) return status;  // kNotFound: a valid block of a colliding key
@@ -318,7 +319,7 @@ StatusOr<BlockData> DiskTier::Get(const BlockKey& key) {
 }
 
 Status DiskTier::WriteSlot(uint32_t slot, const BlockKey& key, const BlockData& data) {
-  const std::string path = root_ + "/blocks";
+  const std::string& path = path_;
   {
     MutexLock lock(mu_);
     if (write_error_for_test_ != 0) return StatusFromErrno(write_error_for_test_, "write " + path);
@@ -352,9 +353,8 @@ Status DiskTier::WriteSlot(uint32_t slot, const BlockKey& key, const BlockData& 
   std::memset(buf + head.size(), 0, at - head.size());
   std::memcpy(buf + at, data->data(), data->size());
   std::memset(buf + at + data->size(), 0, total - at - data->size());
-  Status s = use_direct_ ? PwriteAll(direct_fd_.get(), buf, total, OffsetOf(slot), path)
-                         : Status(InvalidArgument("no O_DIRECT"));
-  if (!s.ok() && (!use_direct_ || s.sys_errno() == EINVAL)) {
+  Status s = use_direct_ ? PwriteAll(direct_fd_.get(), buf, total, OffsetOf(slot), path) : Status();
+  if (!use_direct_ || s.sys_errno() == EINVAL) {
     // No O_DIRECT here (an old tmpfs, an odd file system): buffered, from now on.
     use_direct_ = false;
     s = PwriteAll(fd_.get(), buf, total, OffsetOf(slot), path);
@@ -396,7 +396,7 @@ Status DiskTier::Put(const BlockKey& key, BlockData data) {
     }
   }
   Status s = WriteSlot(slot, key, data);
-  auto low = static_cast<uint64_t>(static_cast<double>(options_.quota_bytes) * options_.low_watermark);
+  auto low = LowBytes();
   if (!s.ok()) {
     PunchAndFree({slot});  // a half-written slot must not be indexed after a restart
     bool full = s.sys_errno() == ENOSPC || s.sys_errno() == EDQUOT;
@@ -420,8 +420,7 @@ Status DiskTier::Put(const BlockKey& key, BlockData data) {
       index_.Insert(hash, bytes);
       where_[hash] = Slot{slot, static_cast<uint32_t>(key.object.size()),
                           static_cast<uint32_t>(data->size())};
-      over = index_.bytes() > static_cast<uint64_t>(static_cast<double>(options_.quota_bytes) *
-                                                    options_.high_watermark);
+      over = index_.bytes() > HighBytes();
     }
   }
   if (raced) PunchAndFree({slot});

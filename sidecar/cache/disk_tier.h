@@ -98,6 +98,13 @@ class DiskTier final : public CacheTier {
   Status Scan();
   Status OpenSlotFile();
   uint64_t OffsetOf(uint32_t slot) const { return uint64_t{slot} * stride_; }
+  // The quota's watermarks in bytes: eviction starts above High, stops at Low.
+  uint64_t HighBytes() const {
+    return static_cast<uint64_t>(static_cast<double>(options_.quota_bytes) * options_.high_watermark);
+  }
+  uint64_t LowBytes() const {
+    return static_cast<uint64_t>(static_cast<double>(options_.quota_bytes) * options_.low_watermark);
+  }
   Status WriteSlot(uint32_t slot, const BlockKey& key, const BlockData& data);
   // Drops `hash`'s index entry if it still names `slot`; true if it did.
   bool ForgetLocked(uint64_t hash, uint32_t slot) FERRY_REQUIRES(mu_);
@@ -110,6 +117,7 @@ class DiskTier final : public CacheTier {
 
   const DiskTierOptions options_;
   const std::string root_;
+  const std::string path_;  // the slot file, root_/blocks
   const uint64_t stride_;
   Clock& clock_;
   UniqueFd fd_;         // the slot file; pread/pwrite from any thread
